@@ -1,0 +1,6 @@
+from django.db import models
+
+
+class Permission(models.TextChoices):
+    VIEW = "view", "View"
+    EDIT = "edit", "Edit"

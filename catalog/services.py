@@ -1,0 +1,345 @@
+"""Writes to the catalog. Every change goes through here so that it is validated, atomic and in history."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.text import slugify
+
+from config.errors import DomainError
+
+from .attributes import attribute_errors
+from .choices import KINDS_WITH_COLUMNS, AssetKind, AssetStatus, ChangeSource
+from .models import HISTORY_RECORDS, Asset, AssetView, Column, FolderMembership, Tag
+
+# Fields of Asset a caller may set directly (tags and columns are handled apart).
+ASSET_FIELDS = (
+    "name",
+    "description",
+    "owner",
+    "owner_group",
+    "domain",
+    "business_unit",
+    "customer",
+    "product_line",
+    "environment",
+    "version",
+    "status",
+    "attributes",
+)
+COLUMN_FIELDS = ("data_type", "description", "position", "nullable")
+
+
+def _stamp(instance: Any, *, actor: AbstractBaseUser | None, source: str) -> None:
+    """Tells django-simple-history who made the change and where it came from."""
+    instance._history_user = actor if actor is not None and actor.is_authenticated else None
+    instance._history_source = source
+
+
+def _record(instance: Any, history_type: str) -> None:
+    """Writes one history entry after a save and m2m changes made with history paused, so it holds both."""
+    HISTORY_RECORDS[type(instance)].create_historical_record(instance, history_type)
+
+
+def tags_resolve(*, names: Iterable[str]) -> list[Tag]:
+    """Tag rows for the given names, created when new; names are trimmed and compared by slug."""
+    wanted: dict[str, str] = {}
+    for raw in names:
+        name = str(raw).strip()
+        if not name:
+            continue
+        if len(name) > 100:
+            raise DomainError(f"tag {name[:20]!r}... is longer than 100 characters", field="tags")
+        slug = slugify(name)
+        if not slug:
+            raise DomainError(f"tag {name!r} has no letters or digits", field="tags")
+        wanted.setdefault(slug, name)
+    existing = {t.slug: t for t in Tag.objects.filter(slug__in=wanted)}
+    missing = [Tag(name=name, slug=slug) for slug, name in wanted.items() if slug not in existing]
+    if missing:
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = {t.slug: t for t in Tag.objects.filter(slug__in=wanted)}
+    return [existing[slug] for slug in wanted]
+
+
+def _validate_asset(asset: Asset) -> None:
+    errors = attribute_errors(kind=asset.kind, attributes=asset.attributes)
+    if errors:
+        raise DomainError("; ".join(errors), field="attributes")
+    if asset.customer_id and asset.business_unit_id is None and asset.customer.business_unit_id:
+        asset.business_unit_id = asset.customer.business_unit_id
+    asset.full_clean(exclude=["search_vector", "tags"], validate_unique=True, validate_constraints=True)
+
+
+@transaction.atomic
+def asset_create(
+    *,
+    actor: AbstractBaseUser | None,
+    source: str = ChangeSource.API,
+    kind: str,
+    name: str,
+    external_id: str = "",
+    tags: Sequence[str] = (),
+    columns: Sequence[dict[str, Any]] | None = None,
+    **fields: Any,
+) -> Asset:
+    """Creates an asset (with its tags and columns) and records one history entry for it."""
+    unknown = set(fields) - set(ASSET_FIELDS)
+    if unknown:
+        raise DomainError(f"unknown field(s): {', '.join(sorted(unknown))}")
+    asset = Asset(kind=kind, name=name, external_id=external_id or f"cartograph:{uuid.uuid4()}", **fields)
+    _validate_asset(asset)
+    asset.skip_history_when_saving = True
+    asset.save()
+    asset.tags.set(tags_resolve(names=tags))
+    del asset.skip_history_when_saving
+    _stamp(asset, actor=actor, source=source)
+    _record(asset, "+")
+    if columns:
+        columns_replace(asset=asset, columns=columns, actor=actor, source=source)
+    else:
+        search_index_refresh(asset_ids=[asset.pk])
+    return asset
+
+
+@transaction.atomic
+def asset_update(
+    *,
+    asset: Asset,
+    actor: AbstractBaseUser | None,
+    source: str = ChangeSource.API,
+    tags: Sequence[str] | None = None,
+    columns: Sequence[dict[str, Any]] | None = None,
+    **fields: Any,
+) -> Asset:
+    """Changes the given fields (and tags, columns when given); one history entry when anything changed."""
+    unknown = set(fields) - set(ASSET_FIELDS)
+    if unknown:
+        raise DomainError(f"unknown field(s): {', '.join(sorted(unknown))}")
+    asset = Asset.objects.select_for_update().get(pk=asset.pk)
+    changed = [name for name, value in fields.items() if getattr(asset, name) != value]
+    for name in changed:
+        setattr(asset, name, fields[name])
+    tags_changed = False
+    if tags is not None:
+        new_tags = tags_resolve(names=tags)
+        tags_changed = {t.pk for t in new_tags} != set(asset.tags.values_list("pk", flat=True))
+        if tags_changed:
+            asset.skip_history_when_saving = True
+            asset.tags.set(new_tags)
+            del asset.skip_history_when_saving
+    if changed or tags_changed:
+        _validate_asset(asset)
+        _stamp(asset, actor=actor, source=source)
+        asset.save(update_fields=[*changed, "updated_at"])  # post_save records the history entry
+    if columns is not None:
+        columns_replace(asset=asset, columns=columns, actor=actor, source=source)
+    elif changed or tags_changed:
+        search_index_refresh(asset_ids=[asset.pk])
+    return asset
+
+
+@transaction.atomic
+def asset_delete(*, asset: Asset, actor: AbstractBaseUser | None, source: str = ChangeSource.API) -> Asset:
+    """Soft-deletes: the asset stays, with status `deleted`, and its history says who deleted it."""
+    if asset.status == AssetStatus.DELETED:
+        return asset
+    return asset_update(asset=asset, actor=actor, source=source, status=AssetStatus.DELETED)
+
+
+@transaction.atomic
+def asset_upsert(
+    *,
+    actor: AbstractBaseUser | None,
+    source: str,
+    kind: str,
+    external_id: str,
+    name: str,
+    tags: Sequence[str] | None = None,
+    columns: Sequence[dict[str, Any]] | None = None,
+    **fields: Any,
+) -> tuple[Asset, bool]:
+    """Creates the asset with this (kind, external_id) or updates it; returns (asset, created)."""
+    existing = Asset.objects.filter(kind=kind, external_id=external_id).first()
+    if existing is None:
+        asset = asset_create(
+            actor=actor,
+            source=source,
+            kind=kind,
+            external_id=external_id,
+            name=name,
+            tags=tags or (),
+            columns=columns,
+            **fields,
+        )
+        return asset, True
+    asset = asset_update(asset=existing, actor=actor, source=source, name=name, tags=tags, columns=columns, **fields)
+    return asset, False
+
+
+@transaction.atomic
+def columns_replace(
+    *,
+    asset: Asset,
+    columns: Sequence[dict[str, Any]],
+    actor: AbstractBaseUser | None,
+    source: str = ChangeSource.API,
+) -> list[Column]:
+    """Makes the asset's schema exactly `columns` (matched by name): adds, changes and removes column rows.
+
+    Each added, changed or removed column gets its own history entry; unchanged columns get none.
+    """
+    if asset.kind not in KINDS_WITH_COLUMNS:
+        raise DomainError(
+            f"a {asset.kind} has no schema; only {', '.join(sorted(KINDS_WITH_COLUMNS))} do", field="columns"
+        )
+    seen: set[str] = set()
+    for index, spec in enumerate(columns):
+        name = str(spec.get("name", "")).strip()
+        if not name:
+            raise DomainError(f"column {index} has no name", field="columns")
+        if name in seen:
+            raise DomainError(f"column {name!r} appears twice", field="columns")
+        seen.add(name)
+    current = {c.name: c for c in asset.columns.prefetch_related("tags")}
+    result = []
+    for index, spec in enumerate(columns):
+        name = str(spec["name"]).strip()
+        values = {key: spec[key] for key in COLUMN_FIELDS if key in spec}
+        values.setdefault("position", index)
+        tag_names = spec.get("tags")
+        column = current.pop(name, None)
+        if column is None:
+            column = Column(asset=asset, name=name, **values)
+            column.full_clean(exclude=["asset"])
+            _stamp(column, actor=actor, source=source)
+            column.skip_history_when_saving = True
+            column.save()
+            column.tags.set(tags_resolve(names=tag_names or ()))
+            del column.skip_history_when_saving
+            _record(column, "+")
+        else:
+            changed = [key for key, value in values.items() if getattr(column, key) != value]
+            for key in changed:
+                setattr(column, key, values[key])
+            tags_changed = False
+            if tag_names is not None:
+                new_tags = tags_resolve(names=tag_names)
+                tags_changed = {t.pk for t in new_tags} != {t.pk for t in column.tags.all()}
+                if tags_changed:
+                    column.skip_history_when_saving = True
+                    column.tags.set(new_tags)
+                    del column.skip_history_when_saving
+            if changed or tags_changed:
+                column.full_clean(exclude=["asset"])
+                _stamp(column, actor=actor, source=source)
+                column.save(update_fields=[*changed, "updated_at"])
+        result.append(column)
+    for column in current.values():
+        _stamp(column, actor=actor, source=source)
+        column.delete()
+    search_index_refresh(asset_ids=[asset.pk])
+    return result
+
+
+def _folder_ancestors(folder_id: int) -> set[int]:
+    """Ids of every folder that (transitively) contains `folder_id`; cycle-safe."""
+    seen: set[int] = set()
+    frontier = {folder_id}
+    while frontier:
+        parents = set(FolderMembership.objects.filter(asset_id__in=frontier).values_list("folder_id", flat=True))
+        frontier = parents - seen
+        seen |= parents
+    return seen
+
+
+@transaction.atomic
+def folder_membership_add(
+    *, folder: Asset, asset: Asset, actor: AbstractBaseUser | None, source: str = ChangeSource.API
+) -> FolderMembership:
+    """Puts `asset` in `folder` (idempotent). A folder cannot end up inside itself."""
+    if folder.kind != AssetKind.FOLDER:
+        raise DomainError(f"asset {folder.pk} is a {folder.kind}, not a folder", field="folder")
+    if folder.pk == asset.pk:
+        raise DomainError("a folder cannot contain itself", field="asset")
+    if asset.kind == AssetKind.FOLDER and asset.pk in _folder_ancestors(folder.pk):
+        raise DomainError(
+            f"folder {asset.name!r} already contains {folder.name!r}; nesting it there would make a cycle",
+            field="asset",
+        )
+    membership = FolderMembership.objects.filter(folder=folder, asset=asset).first()
+    if membership:
+        return membership
+    membership = FolderMembership(folder=folder, asset=asset)
+    _stamp(membership, actor=actor, source=source)
+    membership.save()
+    return membership
+
+
+@transaction.atomic
+def folder_membership_remove(
+    *, folder: Asset, asset: Asset, actor: AbstractBaseUser | None, source: str = ChangeSource.API
+) -> bool:
+    """Takes `asset` out of `folder`; returns whether it was there."""
+    membership = FolderMembership.objects.filter(folder=folder, asset=asset).first()
+    if membership is None:
+        return False
+    _stamp(membership, actor=actor, source=source)
+    membership.delete()
+    return True
+
+
+def asset_view_record(*, asset_id: int, user_id: int | None, viewed_at: datetime) -> None:
+    """Counts one view: bumps view_count and last_viewed_at (no history entry) and remembers who viewed."""
+    with transaction.atomic():
+        updated = Asset.objects.filter(pk=asset_id).update(
+            view_count=F("view_count") + 1,
+            last_viewed_at=viewed_at,
+        )
+        if updated:
+            AssetView.objects.create(asset_id=asset_id, user_id=user_id, viewed_at=viewed_at)
+
+
+def asset_view_enqueue(*, asset: Asset, user: AbstractBaseUser | None) -> None:
+    """Records a view after the response, through Celery, so reading an asset never waits for the write."""
+    from django.conf import settings
+
+    from .tasks import asset_view_record_task
+
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    viewed_at = timezone.now()
+    if settings.CARTOGRAPH_RECORD_VIEWS_ASYNC:
+        transaction.on_commit(
+            lambda: asset_view_record_task.delay(asset_id=asset.pk, user_id=user_id, viewed_at=viewed_at.isoformat())
+        )
+    else:
+        asset_view_record(asset_id=asset.pk, user_id=user_id, viewed_at=viewed_at)
+
+
+SEARCH_VECTOR_SQL = """
+UPDATE catalog_asset AS a SET search_vector =
+    setweight(to_tsvector('simple', coalesce(a.name, '')), 'A')
+    || setweight(to_tsvector('english', coalesce(a.name, '')), 'A')
+    || setweight(to_tsvector('simple', coalesce((
+        SELECT string_agg(t.name, ' ') FROM catalog_asset_tags at JOIN catalog_tag t ON t.id = at.tag_id
+        WHERE at.asset_id = a.id), '')), 'B')
+    || setweight(to_tsvector('simple', coalesce((
+        SELECT string_agg(c.name, ' ') FROM catalog_column c WHERE c.asset_id = a.id), '')), 'C')
+    || setweight(to_tsvector('english', left(coalesce(a.description, ''), 100000)), 'D')
+WHERE a.id = ANY(%s)
+"""
+
+
+def search_index_refresh(*, asset_ids: Sequence[int]) -> None:
+    """Rebuilds the ranked full-text document of these assets (PostgreSQL; SQLite searches without it)."""
+    if connection.vendor != "postgresql" or not asset_ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(SEARCH_VECTOR_SQL, [list(asset_ids)])

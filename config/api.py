@@ -1,0 +1,65 @@
+"""Pieces every API of Cartograph shares: strict query parameters, strict ordering, permissions, pagination."""
+
+from __future__ import annotations
+
+from rest_framework import permissions
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
+from rest_framework.pagination import CursorPagination
+
+COMMON_PARAMS = frozenset({"cursor", "page_size", "ordering", "format", "q", "limit", "offset"})
+
+
+class StrictQueryParamsMixin:
+    """Answers an unknown query parameter with a 400 instead of silently ignoring it (a typo is not a filter)."""
+
+    extra_query_params: frozenset[str] = frozenset()
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method != "GET":
+            return
+        known = set(COMMON_PARAMS) | set(self.extra_query_params)
+        filterset_class = getattr(self, "filterset_class", None)
+        if filterset_class is not None:
+            known |= set(filterset_class.base_filters)
+        unknown = sorted(set(request.query_params) - known)
+        if unknown:
+            raise ValidationError(
+                {unknown[0]: [f"unknown query parameter; known parameters are: {', '.join(sorted(known))}"]}
+            )
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """Ordering that rejects unknown fields with a 400 naming them, and always ends with a unique tie-breaker."""
+
+    def get_ordering(self, request, queryset, view):
+        params = request.query_params.get(self.ordering_param)
+        if params:
+            fields = [param.strip() for param in params.split(",") if param.strip()]
+            allowed = set(getattr(view, "ordering_fields", []))
+            bad = [f for f in fields if f.lstrip("-") not in allowed]
+            if bad:
+                raise ValidationError(
+                    {"ordering": [f"cannot order by {bad[0]!r}; choose from {', '.join(sorted(allowed))}"]}
+                )
+            last = fields[-1]
+            tie = "-id" if last.startswith("-") else "id"
+            return [*fields, tie] if "id" not in {f.lstrip("-") for f in fields} else fields
+        return self.get_default_ordering(view)
+
+
+class CatalogCursorPagination(CursorPagination):
+    ordering = ("-updated_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class ReadOnlyOrStaff(permissions.BasePermission):
+    message = "Only staff may change reference data; ask an administrator."
+
+    def has_permission(self, request, view):
+        if request.method in permissions.SAFE_METHODS:
+            return bool(request.user and request.user.is_authenticated)
+        return bool(request.user and request.user.is_staff)

@@ -1,0 +1,17 @@
+// Copies the browser files of pinned npm packages, and our own CSS/JS, into frontend/build (a STATICFILES_DIR).
+import { cpSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const out = join(root, "frontend", "build", "vendor");
+mkdirSync(out, { recursive: true });
+
+const files = {
+  "htmx.org/dist/htmx.min.js": "htmx.min.js",
+  "chart.js/dist/chart.umd.min.js": "chart.umd.min.js",
+};
+for (const [from, to] of Object.entries(files)) {
+  cpSync(join(root, "node_modules", from), join(out, to));
+}
+console.log(`static assets: ${Object.keys(files).length} vendor files in frontend/build/vendor`);
