@@ -39,11 +39,11 @@ def visible_domain_ids(user: User, *, permission: str = Permission.VIEW) -> list
     if not group_ids:
         return []
     domain_model = apps.get_model("catalog", "Domain")
-    granted = Grant.objects.filter(group_id__in=group_ids, domain__isnull=False)
+    granted = Q(grants__group_id__in=group_ids)
     if permission == Permission.EDIT:
-        granted = granted.filter(permission=Permission.EDIT)
-    owned = domain_model.objects.filter(owner_group_id__in=group_ids).values_list("id", flat=True)
-    return sorted(set(owned) | set(granted.values_list("domain_id", flat=True)))
+        granted &= Q(grants__permission=Permission.EDIT)
+    rows = domain_model.objects.filter(Q(owner_group_id__in=group_ids) | granted).values_list("id", flat=True)
+    return sorted(set(rows))
 
 
 def asset_visibility_q(user: User, *, permission: str = Permission.VIEW) -> Q | None:

@@ -40,7 +40,9 @@ class AssetFilter(filters.FilterSet):
     stale_days = filters.NumberFilter(
         method="filter_stale_days", min_value=0, max_value=36500, label="Not updated for this many days"
     )
-    never_viewed = filters.BooleanFilter(field_name="last_viewed_at", lookup_expr="isnull")
+    never_viewed = filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")], method="filter_never_viewed", label="Never viewed"
+    )
 
     class Meta:
         model = Asset
@@ -48,6 +50,9 @@ class AssetFilter(filters.FilterSet):
 
     def filter_stale_days(self, queryset, name, value):
         return queryset.filter(updated_at__lt=timezone.now() - timedelta(days=int(value)))
+
+    def filter_never_viewed(self, queryset, name, value):
+        return queryset.filter(last_viewed_at__isnull=value == "true")
 
     def filter_queryset(self, queryset):
         if not self.form.cleaned_data.get("status"):

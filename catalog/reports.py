@@ -35,8 +35,10 @@ class Report:
 
 
 def _grouped(queryset: QuerySet[Asset], *, value: str, label: str, empty: str) -> list[list[Any]]:
-    rows = queryset.order_by().values(key=F(value), name=F(label)).annotate(count=Count("pk")).order_by("-count")
-    return [[row["name"] if row["key"] is not None else empty, row["count"]] for row in rows]
+    rows = (
+        queryset.order_by().values(key=F(value), group=F(label)).annotate(count=Count("pk")).order_by("-count", "group")
+    )
+    return [[row["group"] if row["key"] is not None else empty, row["count"]] for row in rows]
 
 
 def by_business_unit(queryset: QuerySet[Asset], params: dict[str, str]) -> Report:

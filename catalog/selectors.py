@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 
 from .choices import AssetKind
@@ -43,7 +43,14 @@ def asset_can_edit(*, user, asset: Asset) -> bool:
 
 
 def folder_children(*, user, folder: Asset) -> QuerySet[Asset]:
-    return asset_list(user=user).not_deleted().filter(folder_memberships__folder=folder).order_by("kind", "name")
+    """What is in the folder: sub-folders first, then the other assets, each by name."""
+    folders_first = Case(When(kind=AssetKind.FOLDER, then=Value(0)), default=Value(1))
+    return (
+        asset_list(user=user)
+        .not_deleted()
+        .filter(folder_memberships__folder=folder)
+        .order_by(folders_first, "name", "id")
+    )
 
 
 def folder_roots(*, user) -> QuerySet[Asset]:
@@ -93,8 +100,6 @@ def asset_search(*, queryset: QuerySet[Asset], query: str) -> QuerySet[Asset]:
     name_hits = Q()
     for token in tokens:
         name_hits &= Q(name__icontains=token)
-    from django.db.models import Case, IntegerField, Value, When
-
     return (
         queryset.filter(condition)
         .annotate(rank=Case(When(name_hits, then=Value(1)), default=Value(0), output_field=IntegerField()))
@@ -133,3 +138,38 @@ def asset_facets(*, queryset: QuerySet[Asset]) -> dict[str, list[dict[str, Any]]
         "business_unit": counts("business_unit__slug", "business_unit__name"),
         "tag": list(tags),
     }
+
+
+def asset_recently_updated(*, user, limit: int = 10) -> QuerySet[Asset]:
+    """The assets the user may see that changed last (deleted ones left out), newest first."""
+    return asset_list(user=user).not_deleted().order_by("-updated_at", "-id")[:limit]
+
+
+def asset_most_viewed(*, user, limit: int = 10) -> QuerySet[Asset]:
+    """The assets the user may see that were opened most often; assets nobody opened are left out."""
+    return asset_list(user=user).not_deleted().filter(view_count__gt=0).order_by("-view_count", "-id")[:limit]
+
+
+def asset_columns(*, asset: Asset) -> QuerySet[Any]:
+    """The asset's schema in column order, with each column's tags loaded."""
+    return asset.columns.prefetch_related("tags").order_by("position", "id")
+
+
+def folder_path(*, user, folder: Asset, max_depth: int = 20) -> list[Asset]:
+    """The folders above `folder` that the user may see, outermost first (for breadcrumbs).
+
+    A folder can sit in several folders; the path follows the first by name. It stops at a cycle or after
+    `max_depth` levels, so a badly nested tree cannot make the page loop.
+    """
+    path: list[Asset] = []
+    seen = {folder.pk}
+    current = folder
+    for _ in range(max_depth):
+        parent = asset_folders(user=user, asset=current).not_deleted().exclude(pk__in=seen).first()
+        if parent is None:
+            break
+        path.append(parent)
+        seen.add(parent.pk)
+        current = parent
+    path.reverse()
+    return path

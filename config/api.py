@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from rest_framework import permissions
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.filters import OrderingFilter
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import CursorPagination, LimitOffsetPagination
 
 COMMON_PARAMS = frozenset({"cursor", "page_size", "ordering", "format", "q", "limit", "offset"})
 
@@ -50,10 +50,52 @@ class StrictOrderingFilter(OrderingFilter):
 
 
 class CatalogCursorPagination(CursorPagination):
+    """Cursor pagination for large lists; a bad page_size or cursor is a 400 that says so."""
+
     ordering = ("-updated_at", "-id")
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise ValidationError({"page_size": [f"must be a whole number from 1 to {self.max_page_size}"]})
+        return int(raw)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except NotFound:
+            raise ValidationError(
+                {"cursor": ["this cursor is not valid; use the next/previous links of a previous page"]}
+            )
+
+
+class StrictLimitOffsetPagination(LimitOffsetPagination):
+    """limit/offset paging where a bad limit or offset is a 400, not silently the default."""
+
+    default_limit = 25
+    max_limit = 200
+
+    def _number(self, request, name: str, default: int, high: int) -> int:
+        raw = request.query_params.get(name)
+        if raw is None:
+            return default
+        if not raw.isdigit() or int(raw) > high:
+            raise ValidationError({name: [f"must be a whole number from 0 to {high}"]})
+        return int(raw)
+
+    def get_limit(self, request):
+        limit = self._number(request, self.limit_query_param, self.default_limit, self.max_limit)
+        if limit == 0:
+            raise ValidationError({"limit": [f"must be a whole number from 1 to {self.max_limit}"]})
+        return limit
+
+    def get_offset(self, request):
+        return self._number(request, self.offset_query_param, 0, 10_000_000)
 
 
 class ReadOnlyOrStaff(permissions.BasePermission):

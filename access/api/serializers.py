@@ -18,6 +18,7 @@ class GrantSerializer(serializers.ModelSerializer):
         model = Grant
         fields = ["id", "group", "permission", "domain", "asset", "created_at"]
         read_only_fields = ["created_at"]
+        validators: list = []  # the service upserts one grant per (group, target)
 
     def validate(self, data):
         if (data.get("domain") is None) == (data.get("asset") is None):

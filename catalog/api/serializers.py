@@ -10,26 +10,21 @@ from catalog.choices import AssetKind
 from catalog.models import Asset, BusinessUnit, Column, Customer, Domain, ProductLine, Tag
 
 
-class ColumnSerializer(serializers.ModelSerializer):
-    name = serializers.CharField(max_length=300)
-    tags = serializers.ListField(child=serializers.CharField(max_length=100), required=False, max_length=100)
-
-    class Meta:
-        model = Column
-        fields = ["name", "data_type", "description", "position", "nullable", "tags"]
-        extra_kwargs = {"position": {"required": False}}
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["tags"] = sorted(t.name for t in instance.tags.all())
-        return data
-
-
 class TagNamesField(serializers.ListField):
     child = serializers.CharField(max_length=100)
 
     def to_representation(self, value):
         return sorted(tag.name for tag in value.all())
+
+
+class ColumnSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(max_length=300)
+    tags = TagNamesField(required=False, max_length=100)
+
+    class Meta:
+        model = Column
+        fields = ["name", "data_type", "description", "position", "nullable", "tags"]
+        extra_kwargs = {"position": {"required": False}}
 
 
 class AssetSerializer(serializers.ModelSerializer):
@@ -81,6 +76,8 @@ class AssetSerializer(serializers.ModelSerializer):
             "view_count",
         ]
         read_only_fields = ["created_at", "updated_at", "last_viewed_at", "view_count"]
+        # (kind, external_id) uniqueness is checked by the service (full_clean) so external_id stays optional.
+        validators: list = []
 
     def validate(self, data):
         kind = data.get("kind") or (self.instance.kind if self.instance else None)

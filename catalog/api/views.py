@@ -9,7 +9,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -20,7 +19,13 @@ from catalog.choices import AssetKind, ChangeSource
 from catalog.filters import AssetFilter
 from catalog.history import asset_history
 from catalog.models import Asset, BusinessUnit, Customer, Domain, ProductLine, Tag
-from config.api import CatalogCursorPagination, ReadOnlyOrStaff, StrictOrderingFilter, StrictQueryParamsMixin
+from config.api import (
+    CatalogCursorPagination,
+    ReadOnlyOrStaff,
+    StrictLimitOffsetPagination,
+    StrictOrderingFilter,
+    StrictQueryParamsMixin,
+)
 
 from . import serializers as s
 
@@ -154,11 +159,6 @@ class FolderMemberApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class SearchPagination(LimitOffsetPagination):
-    default_limit = 25
-    max_limit = 200
-
-
 class AssetSearchApi(StrictQueryParamsMixin, APIView):
     """Ranked search over names, descriptions, column names and tags, with facet counts."""
 
@@ -182,7 +182,7 @@ class AssetSearchApi(StrictQueryParamsMixin, APIView):
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         matches = selectors.asset_search(queryset=filterset.qs, query=query)
-        paginator = SearchPagination()
+        paginator = StrictLimitOffsetPagination()
         page = paginator.paginate_queryset(matches, request, view=self)
         return Response(
             {
