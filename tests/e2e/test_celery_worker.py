@@ -1,0 +1,37 @@
+"""A real Celery worker on the Redis broker does the background work the API hands it."""
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+
+from catalog import services
+from catalog.models import Asset, AssetView
+from catalog.tests.factories import UserFactory
+from config.celery_app import app
+
+from .processes import wait_for
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def redis_worker():
+    assert settings.CELERY_BROKER_URL.startswith("redis://")
+    app.conf.task_always_eager = False
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10):
+            yield
+    finally:
+        app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+
+
+def test_opening_an_asset_is_counted_by_the_worker(redis_worker, api):
+    user = UserFactory(username="wendy", is_staff=True)
+    asset = services.asset_create(actor=user, kind="dashboard", name="Worker dashboard")
+    api.force_authenticate(user)
+
+    assert api.get(f"/api/v1/assets/{asset.pk}/").status_code == 200
+    assert api.get(f"/api/v1/assets/{asset.pk}/").status_code == 200
+
+    wait_for(lambda: Asset.objects.get(pk=asset.pk).view_count == 2, timeout=30, what="the worker to record two views")
+    assert AssetView.objects.filter(asset=asset, user=user).count() == 2
