@@ -133,6 +133,15 @@ class Asset(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.kind})"
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from .attributes import attribute_errors
+
+        errors = attribute_errors(kind=self.kind, attributes=self.attributes)
+        if errors:
+            raise ValidationError({"attributes": errors})
+
 
 class Column(models.Model):
     """One column of the schema of an asset that has data (data product, dataset, data source table)."""

@@ -15,7 +15,6 @@ from django.utils.text import slugify
 
 from config.errors import DomainError
 
-from .attributes import attribute_errors
 from .choices import KINDS_WITH_COLUMNS, AssetKind, AssetStatus, ChangeSource
 from .models import HISTORY_RECORDS, Asset, AssetView, Column, FolderMembership, Tag
 
@@ -70,9 +69,6 @@ def tags_resolve(*, names: Iterable[str]) -> list[Tag]:
 
 
 def _validate_asset(asset: Asset) -> None:
-    errors = attribute_errors(kind=asset.kind, attributes=asset.attributes)
-    if errors:
-        raise DomainError("; ".join(errors), field="attributes")
     if asset.customer_id and asset.business_unit_id is None and asset.customer.business_unit_id:
         asset.business_unit_id = asset.customer.business_unit_id
     asset.full_clean(exclude=["search_vector", "tags"], validate_unique=True, validate_constraints=True)
@@ -136,7 +132,10 @@ def asset_update(
             asset.tags.set(new_tags)
             del asset.skip_history_when_saving
     if changed or tags_changed:
+        business_unit_before = asset.business_unit_id
         _validate_asset(asset)
+        if asset.business_unit_id != business_unit_before and "business_unit" not in changed:
+            changed.append("business_unit")  # filled in from the customer: save it, not only the history entry
         _stamp(asset, actor=actor, source=source)
         asset.save(update_fields=[*changed, "updated_at"])  # post_save records the history entry
     if columns is not None:
