@@ -280,3 +280,31 @@ def test_updated_at_moves_on_change(api, owner, claim_product):
     claim_product.refresh_from_db()
     assert claim_product.updated_at > before
     assert claim_product.updated_at <= timezone.now()
+
+
+def test_oversized_body_is_refused_and_writes_nothing(api, owner):
+    api.force_authenticate(owner)
+    huge = {"kind": "dataset", "name": "Big", "description": "y" * (6 * 1024 * 1024)}
+    response = api.post("/api/v1/assets/", huge, format="json")
+    assert response.status_code == 413
+    assert "too large" in response.json()["detail"]
+    too_long = api.post(
+        "/api/v1/assets/", {"kind": "dataset", "name": "Big", "description": "y" * 20001}, format="json"
+    )
+    assert too_long.status_code == 400
+    assert too_long.json()["detail"].startswith("description:")
+    assert not Asset.objects.filter(name="Big").exists()
+
+
+def test_a_failing_column_rolls_back_the_whole_create(api, owner):
+    api.force_authenticate(owner)
+    response = api.post(
+        "/api/v1/assets/",
+        {"kind": "dataset", "name": "Half", "columns": [{"name": "ok"}, {"name": "bad", "tags": ["!!!"]}]},
+        format="json",
+    )
+    # the service fails on the second column's tag, after the asset and first column were written
+    assert response.status_code == 400
+    assert "tags" in response.json()["detail"]
+    assert not Asset.objects.filter(name="Half").exists()
+    assert not Column.objects.filter(name="ok").exists()
