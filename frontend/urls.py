@@ -1,1 +1,16 @@
-urlpatterns: list = []
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("sign-in/", views.SignInView.as_view(), name="login"),
+    # Sign-out accepts POST only, so a prefetched or crawled link cannot end a session.
+    path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("search/", views.search, name="search"),
+    path("assets/<int:pk>/", views.asset_detail, name="asset-detail"),
+    path("folders/", views.folder_list, name="folders"),
+    path("folders/<int:pk>/", views.folder_detail, name="folder-detail"),
+    path("reports/", views.reports_page, name="reports"),
+]
