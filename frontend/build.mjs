@@ -10,6 +10,8 @@ mkdirSync(out, { recursive: true });
 const files = {
   "htmx.org/dist/htmx.min.js": "htmx.min.js",
   "chart.js/dist/chart.umd.min.js": "chart.umd.min.js",
+  // the minified file names its source map; collectstatic's manifest storage needs it present
+  "chart.js/dist/chart.umd.min.js.map": "chart.umd.min.js.map",
 };
 for (const [from, to] of Object.entries(files)) {
   cpSync(join(root, "node_modules", from), join(out, to));
