@@ -8,5 +8,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("catalog.api.urls")),
     path("api/v1/", include("access.api.urls")),
+    path("api/v1/", include("lineage.api.urls")),
     path("", include("frontend.urls")),
 ]
