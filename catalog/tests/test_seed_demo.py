@@ -1,4 +1,5 @@
-"""`manage.py seed_demo`: a complete demo organisation, restricted for analysts, unchanged by a second run."""
+"""`manage.py seed_demo`: a complete demo organisation with its lineage, restricted for analysts, unchanged by a
+second run."""
 
 from __future__ import annotations
 
@@ -11,13 +12,17 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count
+from django.utils import timezone
 
 from access.models import Grant
-from catalog.choices import AssetKind, ChangeSource, Environment
+from catalog.choices import AssetKind, AssetStatus, ChangeSource, Environment
 from catalog.history import asset_history
 from catalog.management.commands.seed_demo import Seeder
 from catalog.models import Asset, AssetView, BusinessUnit, Column, Customer, FolderMembership, ProductLine
 from catalog.reports import report_run
+from lineage.choices import ALLOWED_KINDS, EdgeKind, Transformation
+from lineage.models import ColumnEdge, Edge, Release
+from lineage.selectors import edges_at, lineage_diff, lineage_subgraph, provenance
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +75,16 @@ def snapshot() -> dict[str, Any]:
         "group memberships": get_user_model().groups.through.objects.count(),
         "customers": Customer.objects.count(),
         "asset tags": Asset.tags.through.objects.count(),
+        "edges": list(
+            Edge.objects.order_by("pk").values_list(
+                "pk", "source_id", "target_id", "kind", "valid_from", "valid_to", "release_id", "updated_at"
+            )
+        ),
+        "edge history": Edge.history.count(),
+        "column edges": list(
+            ColumnEdge.objects.order_by("pk").values_list("pk", "source_id", "target_id", "valid_from", "updated_at")
+        ),
+        "releases": list(Release.objects.order_by("pk").values_list("pk", "changes", "status", "updated_at")),
     }
 
 
@@ -175,13 +190,16 @@ def test_only_the_demo_users_can_sign_in(seeded):
 def test_second_run_changes_nothing(seeded):
     # given
     before = snapshot()
+    counts = (Edge.objects.count(), Edge.history.count(), ColumnEdge.objects.count(), Release.objects.count())
 
     # when
     output = seed()
 
     # then
     assert snapshot() == before
+    assert (Edge.objects.count(), Edge.history.count(), ColumnEdge.objects.count(), Release.objects.count()) == counts
     assert "0 assets created" in output
+    assert "seeding lineage... 0 edges (0 ended), 0 column edges, 0 releases" in output
 
 
 def test_history_is_spread_over_months_and_people(seeded):
@@ -219,3 +237,204 @@ def test_reports_find_stale_and_never_viewed_assets(seeded):
     assert stale.total < everything.not_deleted().count()
     assert never_viewed.total < everything.not_deleted().count()
     assert AssetView.objects.values("asset").distinct().count() > everything.count() / 2
+
+
+# --- lineage -----------------------------------------------------------------------------------------------------
+
+
+def released() -> Release:
+    return Release.objects.select_related("reference_analysis", "previous_template", "new_template").get()
+
+
+def pointer(asset: Asset, *, as_of=None) -> Asset:
+    """The template the asset was created from at `as_of` (now when None)."""
+    return edges_at(as_of=as_of, kinds=[EdgeKind.CREATED_FROM]).select_related("source").get(target=asset).source
+
+
+def test_seed_reports_lineage_counts(seeded):
+    output = seeded
+
+    edges, open_edges = Edge.objects.count(), Edge.objects.filter(valid_to__isnull=True).count()
+    assert edges > 200 and 0 < edges - open_edges < 20
+    assert (
+        f"lineage: {edges} edges ({open_edges} open), {ColumnEdge.objects.count()} column edges, 1 releases" in output
+    )
+
+
+def test_every_edge_joins_asset_kinds_its_kind_allows(seeded):
+
+    rows = Edge.objects.values_list("kind", "source__kind", "target__kind").distinct()
+
+    assert {kind for kind, *_ in rows} == set(EdgeKind.values)
+    for kind, source_kind, target_kind in rows:
+        sources, targets = ALLOWED_KINDS[kind]
+        assert source_kind in sources and target_kind in targets, (kind, source_kind, target_kind)
+
+
+def test_every_live_customer_dashboard_and_analysis_is_created_from_exactly_one_template(seeded):
+    dashboards = Asset.objects.filter(kind=AssetKind.DASHBOARD, customer__isnull=False, status=AssetStatus.ACTIVE)
+    analyses = Asset.objects.filter(  # built by the BI team for a customer; forks and the analyst's sandbox aside
+        kind=AssetKind.ANALYSIS, customer__isnull=False, environment=Environment.STAGING, attributes__is_reference=False
+    )
+    forks = Asset.objects.filter(incoming_edges__kind=EdgeKind.FORKED_FROM)
+
+    open_pointers = dict(
+        Edge.objects.filter(kind=EdgeKind.CREATED_FROM, valid_to__isnull=True)
+        .values_list("target")
+        .annotate(n=Count("id"))
+    )
+
+    assert dashboards.count() >= 15 and analyses.count() >= 10
+    assert {a.name: open_pointers.get(a.pk) for a in [*dashboards, *analyses]} == {
+        a.name: 1 for a in [*dashboards, *analyses]
+    }
+    # forks are the customers' own reference analyses: forked from the base, and their template makes the dashboards
+    assert forks.count() == 3
+    for fork in forks:
+        assert fork.attributes["is_reference"] is True
+        template = Asset.objects.get(incoming_edges__source=fork, incoming_edges__kind=EdgeKind.TEMPLATE_OF)
+        assert Edge.objects.filter(
+            source=template, kind=EdgeKind.CREATED_FROM, valid_to__isnull=True, target__customer=fork.customer
+        ).exists()
+    # retired dashboards keep their ended lineage and point at nothing now
+    retired = Asset.objects.filter(kind=AssetKind.DASHBOARD, status__in=[AssetStatus.ARCHIVED, AssetStatus.DELETED])
+    assert retired.count() == 2
+    for dashboard in retired:
+        assert not Edge.objects.filter(target=dashboard, valid_to__isnull=True).exists()
+        assert Edge.objects.filter(target=dashboard, valid_to__isnull=False).exists()
+
+
+def test_dashboard_attributes_name_the_template_lineage_points_at(seeded):
+    dashboards = Asset.objects.filter(kind=AssetKind.DASHBOARD, status=AssetStatus.ACTIVE, customer__isnull=False)
+
+    for dashboard in dashboards:
+        assert dashboard.attributes["source_template"] == pointer(dashboard).external_id, dashboard.name
+
+
+def test_upstream_lineage_of_a_customer_dashboard_reaches_its_data_source_and_visuals_below(seeded):
+    dashboard = Asset.objects.get(kind=AssetKind.DASHBOARD, name="Tailspin Insurance Claims Insight")
+
+    up = lineage_subgraph(root=dashboard.pk, direction="upstream", depth=20)
+    down = lineage_subgraph(root=dashboard.pk, direction="downstream", depth=20)
+
+    assert not up.truncated
+    reached = set(Asset.objects.filter(pk__in=up.depth).values_list("kind", "name"))
+    assert (AssetKind.DATA_SOURCE, "Insurance mesh output ports") in reached
+    assert {(AssetKind.DATA_PRODUCT, name) for name in ("Claim", "Policy", "Customer")} <= reached
+    assert (AssetKind.TEMPLATE, "Claims Insight template") in reached
+    assert (AssetKind.ANALYSIS, "Claims Insight (reference)") in reached
+    assert set(Asset.objects.filter(pk__in=down.depth).exclude(pk=dashboard.pk).values_list("kind", flat=True)) == {
+        AssetKind.VISUAL
+    }
+
+
+def test_mesh_products_derive_from_each_other(seeded):
+    derived = set(
+        Edge.objects.filter(kind=EdgeKind.DERIVED_FROM, source__kind=AssetKind.DATA_PRODUCT).values_list(
+            "source__name", "target__name"
+        )
+    )
+
+    assert {("Customer", "Claim"), ("Policy", "Claim"), ("Customer", "Encounter"), ("Customer", "Policy")} <= derived
+
+
+def test_column_lineage_runs_from_mesh_products_to_dataset_columns(seeded):
+    into = ColumnEdge.objects.filter(
+        target__asset__name="Customer 360", target__name="lifetime_premium", valid_to__isnull=True
+    )
+
+    assert list(into.values_list("source__asset__name", "source__name", "transformation", "subtype")) == [
+        ("Policy", "premium_amount", Transformation.DIRECT, "AGGREGATION")
+    ]
+    assert set(ColumnEdge.objects.values_list("transformation", flat=True)) == set(Transformation.values)
+    assert (
+        ColumnEdge.objects.filter(source__asset__kind=AssetKind.DATA_PRODUCT, target__asset__kind="dataset").count()
+        >= 10
+    )
+    assert not ColumnEdge.objects.filter(valid_from__gt=timezone.now() - timedelta(days=100)).exists()
+
+
+def test_lineage_history_is_spread_over_months_and_dated_like_the_edges(seeded):
+    starts = list(Edge.objects.values_list("valid_from", flat=True))
+
+    assert max(starts) - min(starts) > timedelta(days=300)
+    for edge in Edge.objects.filter(valid_to__isnull=False):
+        dates = list(Edge.history.filter(id=edge.pk).order_by("history_date").values_list("history_date", flat=True))
+        assert dates == [edge.valid_from, edge.valid_to]
+    assert set(Edge.history.values_list("history_source", flat=True)) == {ChangeSource.IMPORT}
+    assert set(Edge.objects.values_list("recorded_via", flat=True)) == {ChangeSource.IMPORT}
+    # some relationships ended long before the release: the 2019 extract, and retired dashboards' datasets
+    release = released()
+    assert Edge.objects.filter(valid_to__lt=release.created_at - timedelta(days=30)).count() >= 3
+
+
+def test_past_release_repointed_customers_and_left_one_behind(seeded):
+    release = released()
+    staff = user("admin")
+
+    prov = provenance(user=staff, analysis=release.reference_analysis)
+
+    assert timedelta(days=55) < timezone.now() - release.created_at < timedelta(days=65)
+    assert release.new_template.created_at < release.created_at < release.new_template.created_at + timedelta(hours=1)
+    assert (release.previous_template.version, release.new_template.version) == (1, 2)
+    assert release.reference_analysis.version == 2
+    assert len(release.changes) >= 3 and not release.problems and not release.forced
+    # the data are those a release writes: each old pointer ends exactly when its replacement begins, in the release
+    for change in release.changes:
+        old, new = Edge.objects.get(pk=change["old_edge"]), Edge.objects.get(pk=change["new_edge"])
+        assert old.target_id == new.target_id == change["asset_id"]
+        assert (old.source_id, new.source_id) == (release.previous_template_id, release.new_template_id)
+        assert old.valid_to == new.valid_from == release.created_at
+        assert new.release_id == release.pk and new.valid_to is None
+        assert Edge.history.filter(id=new.pk, history_change_reason=f"release {release.pk}").exists()
+    assert prov["behind"] >= 1
+    behind = {row.customer for row in prov["rows"] if row.behind}
+    assert behind == {"Riverside Clinics"}
+    assert all(row.template_id == release.previous_template_id for row in prov["rows"] if row.behind)
+    assert [fork["customer"] for fork in prov["forks"]] == ["St Aidan's Hospital Trust"]
+    assert [
+        t["name"] for t in prov["templates"] if t["latest"] and t["line"] == prov["reference_analysis"]["name"]
+    ] == [release.new_template.name]
+
+
+def test_diff_over_the_release_lists_the_ended_and_the_new_pointers(seeded):
+    release = released()
+    dashboard = Asset.objects.get(kind=AssetKind.DASHBOARD, name="Northwind Health Patient Flow")
+
+    appeared, ended = lineage_diff(
+        root=dashboard.pk,
+        from_date=release.created_at - timedelta(days=1),
+        to_date=release.created_at + timedelta(days=1),
+    )
+
+    assert (release.new_template_id, dashboard.pk, EdgeKind.CREATED_FROM) in {
+        (e.source, e.target, e.kind) for e in appeared
+    }
+    assert (release.previous_template_id, dashboard.pk, EdgeKind.CREATED_FROM) in {
+        (e.source, e.target, e.kind) for e in ended
+    }
+    assert (release.reference_analysis_id, release.previous_template_id, EdgeKind.TEMPLATE_OF) in {
+        (e.source, e.target, e.kind) for e in ended
+    }
+    # a month before the release nothing about this dashboard changed
+    quiet = lineage_diff(
+        root=dashboard.pk,
+        from_date=release.created_at - timedelta(days=40),
+        to_date=release.created_at - timedelta(days=10),
+    )
+    assert quiet == ([], [])
+
+
+def test_as_of_before_the_release_gives_the_old_template(seeded):
+    release = released()
+    dashboard = Asset.objects.get(kind=AssetKind.DASHBOARD, name="Northwind Health Patient Flow")
+    before = release.created_at - timedelta(days=1)
+
+    then = lineage_subgraph(root=dashboard.pk, direction="upstream", depth=20, as_of=before)
+    now = lineage_subgraph(root=dashboard.pk, direction="upstream", depth=20)
+
+    assert pointer(dashboard, as_of=before) == release.previous_template
+    assert pointer(dashboard) == release.new_template
+    assert release.previous_template_id in then.depth and release.new_template_id not in then.depth
+    assert release.new_template_id in now.depth and release.previous_template_id not in now.depth
+    assert pointer(dashboard, as_of=release.created_at) == release.new_template  # the new edge holds from that instant

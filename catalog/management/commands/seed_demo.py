@@ -4,13 +4,18 @@ Every asset is written through `catalog.services` (source "import"), keyed on a 
 reference rows, users and groups are fetched or created, so a second run finds everything in place and changes
 nothing. Only assets created by this run get a past: their history is dated over the months before today, their
 created/updated times are back-dated to match, and some of them get recorded views.
+
+Lineage is written through `lineage.services` the same way: each relationship once, valid from when both ends
+existed (or from a dated event: a release, a retirement), so lineage as of any past date and diffs between dates
+show what happened; a relationship already on record, open or ended, is left as it is.
 """
 
 from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from itertools import pairwise
@@ -41,6 +46,9 @@ from catalog.models import (
     Tag,
 )
 from catalog.services import asset_upsert, asset_view_record, folder_membership_add
+from lineage.choices import EdgeKind, Transformation
+from lineage.models import ColumnEdge, Edge, Release
+from lineage.services import column_edge_upsert, edge_end, edge_upsert
 
 SOURCE = ChangeSource.IMPORT
 ACCOUNT = "arn:aws:quicksight:eu-west-1:111122223333"
@@ -50,6 +58,16 @@ DEMO_PASSWORDS = {"admin": "cartograph-admin", "ana": "cartograph-demo"}
 def arn(resource: str, slug: str) -> str:
     """A stable QuickSight-style ARN, e.g. arn:aws:quicksight:eu-west-1:111122223333:dashboard/<slug>."""
     return f"{ACCOUNT}:{resource}/{slug}"
+
+
+def glue_arn(domain: str, slug: str) -> str:
+    """The Glue table behind a mesh data product's output port."""
+    return f"arn:aws:glue:eu-west-1:111122223333:table/mesh_{domain}/{slug.replace('-', '_')}"
+
+
+def template_arn(line: str, version: int = 1) -> str:
+    """Each template version is an asset of its own, as a release makes it; version 1 keeps the plain ARN."""
+    return arn("template", line if version == 1 else f"{line}-v{version}")
 
 
 def col(
@@ -283,6 +301,8 @@ class DatasetSpec:
     tags: tuple[str, ...] = ()
     changes: tuple[Change, ...] = ()
     status: str = AssetStatus.ACTIVE
+    reads: tuple[str, ...] = ()  # mesh data products it reads besides its data source
+    derived_from: tuple[str, ...] = ()  # datasets it is computed from upstream, in the warehouse
 
 
 DATASETS = [
@@ -334,6 +354,7 @@ DATASETS = [
         rows=41_207,
         table="clinical.readmissions_30d",
         tags=("clinical",),
+        derived_from=("patient-flow-admissions",),
     ),
     DatasetSpec(
         slug="clinical-quality-infections",
@@ -412,6 +433,7 @@ DATASETS = [
         sql="SELECT c.claim_id, c.policy_id, p.product_code, c.claim_amount, c.loss_date, c.status, p.premium_amount\n"
         "FROM mesh_claims.claim c JOIN mesh_policy.policy p ON p.policy_id = c.policy_id",
         tags=("finance",),
+        reads=("claim", "policy"),
     ),
     DatasetSpec(
         slug="claims-insight-customer-360",
@@ -432,6 +454,7 @@ DATASETS = [
         "GROUP BY 1, 2, 3",
         tags=("pii",),
         changes=(Change(30, "ben", {"description": "One row per policyholder."}),),
+        reads=("customer", "policy", "claim"),
     ),
     DatasetSpec(
         slug="patient-flow-admissions-2019",
@@ -518,6 +541,7 @@ class ProductSpec:
     tags: tuple[str, ...]
     classification: str
     changes: tuple[Change, ...] = ()
+    derived_from: tuple[str, ...] = ()  # products whose keys or details it takes
 
 
 DATA_PRODUCTS = [
@@ -556,6 +580,7 @@ DATA_PRODUCTS = [
             Change(120, "raj", {"tags": []}),
             Change(35, "claire", {"description": "Every claim.", "tags": ["gold"]}),
         ),
+        derived_from=("customer", "policy"),
     ),
     ProductSpec(
         slug="policy",
@@ -571,6 +596,7 @@ DATA_PRODUCTS = [
             Change(200, "sofia", {"name": "Policies"}),
             Change(160, "peter", {"description": "Every policy ever written."}),
         ),
+        derived_from=("customer",),
     ),
     ProductSpec(
         slug="encounter",
@@ -586,6 +612,7 @@ DATA_PRODUCTS = [
             Change(70, "omar", {"columns": retagged(ENCOUNTER_COLUMNS, patient_phone=[])}),
             Change(20, "nadia", {"description": "Care encounters billed under health policies."}),
         ),
+        derived_from=("customer",),
     ),
     ProductSpec(
         slug="sales-opportunity",
@@ -601,6 +628,7 @@ DATA_PRODUCTS = [
             Change(110, "sam", {"name": "Opportunities"}),
             Change(95, "lena", {"columns": retyped(OPPORTUNITY_COLUMNS, amount="integer")}),
         ),
+        derived_from=("customer",),
     ),
 ]
 
@@ -726,6 +754,152 @@ FOLDERS = [
     ("production-shared-datasets", "Shared datasets", Environment.PROD, "production", "shared"),
 ]
 
+# Dashboards from before the product lines, retired since: customer, product line, slug, name, age, days since
+# retired, retired by, status, the dataset they read until then.
+RETIRED_DASHBOARDS = [
+    (
+        "meridian-care",
+        "clinical-quality",
+        "infection-control-2023",
+        "Infection control 2023",
+        380,
+        150,
+        "ben",
+        AssetStatus.ARCHIVED,
+        "clinical-quality-infections",
+    ),
+    (
+        "hillcrest-schools",
+        "student-success",
+        "attendance-legacy",
+        "Attendance dashboard (legacy)",
+        420,
+        100,
+        "priya",
+        AssetStatus.DELETED,
+        "student-success-attendance",
+    ),
+]
+
+# Column lineage, "target is computed from source": (source asset, column, target asset, column, transformation,
+# OpenLineage subtype, description). Assets are "product:<slug>" (mesh) or "dataset:<slug>". Visuals have no schema
+# in the catalog, so column lineage ends at the datasets.
+DIRECT, INDIRECT = Transformation.DIRECT, Transformation.INDIRECT
+CLAIMS, CUSTOMER_360 = "dataset:claims-insight-claims", "dataset:claims-insight-customer-360"
+COLUMN_LINEAGE: list[tuple[str, str, str, str, str, str, str]] = [
+    ("product:claim", "claim_id", CLAIMS, "claim_id", DIRECT, "IDENTITY", ""),
+    ("product:claim", "policy_id", CLAIMS, "policy_id", DIRECT, "IDENTITY", ""),
+    ("product:policy", "policy_id", CLAIMS, "policy_id", INDIRECT, "JOIN", "Claims are joined to their policy."),
+    ("product:policy", "product_code", CLAIMS, "product_code", DIRECT, "IDENTITY", ""),
+    ("product:claim", "claim_amount", CLAIMS, "claim_amount", DIRECT, "IDENTITY", ""),
+    ("product:claim", "loss_date", CLAIMS, "loss_date", DIRECT, "IDENTITY", ""),
+    ("product:claim", "status", CLAIMS, "status", DIRECT, "IDENTITY", ""),
+    ("product:policy", "premium_amount", CLAIMS, "premium_amount", DIRECT, "IDENTITY", ""),
+    ("product:customer", "customer_id", CUSTOMER_360, "customer_id", DIRECT, "IDENTITY", ""),
+    ("product:customer", "email", CUSTOMER_360, "email", DIRECT, "IDENTITY", ""),
+    ("product:customer", "postcode", CUSTOMER_360, "postcode", DIRECT, "IDENTITY", ""),
+    ("product:policy", "policy_id", CUSTOMER_360, "policies_held", DIRECT, "AGGREGATION", "count(DISTINCT policy_id)"),
+    ("product:policy", "customer_id", CUSTOMER_360, "policies_held", INDIRECT, "JOIN", ""),
+    ("product:claim", "claim_id", CUSTOMER_360, "open_claims", DIRECT, "AGGREGATION", "count(DISTINCT claim_id)"),
+    ("product:claim", "status", CUSTOMER_360, "open_claims", INDIRECT, "FILTER", "Only claims with status open."),
+    ("product:claim", "cust_nbr", CUSTOMER_360, "open_claims", INDIRECT, "JOIN", ""),
+    (
+        "product:policy",
+        "premium_amount",
+        CUSTOMER_360,
+        "lifetime_premium",
+        DIRECT,
+        "AGGREGATION",
+        "sum(premium_amount)",
+    ),
+    ("product:customer", "customer_id", "product:claim", "cust_nbr", DIRECT, "IDENTITY", "Keyed by the claims system."),
+    ("product:customer", "customer_id", "product:policy", "customer_id", DIRECT, "IDENTITY", ""),
+    ("product:customer", "customer_id", "product:sales-opportunity", "customer_id", DIRECT, "IDENTITY", "Once won."),
+    ("product:customer", "email", "product:encounter", "patient_email", DIRECT, "IDENTITY", ""),
+    ("product:customer", "phone", "product:encounter", "patient_phone", DIRECT, "IDENTITY", ""),
+    (
+        "dataset:patient-flow-admissions",
+        "admission_id",
+        "dataset:clinical-quality-readmissions",
+        "index_admission_id",
+        DIRECT,
+        "IDENTITY",
+        "",
+    ),
+    (
+        "dataset:patient-flow-admissions",
+        "admission_id",
+        "dataset:clinical-quality-readmissions",
+        "readmission_id",
+        DIRECT,
+        "IDENTITY",
+        "",
+    ),
+    (
+        "dataset:patient-flow-admissions",
+        "patient_id",
+        "dataset:clinical-quality-readmissions",
+        "patient_id",
+        DIRECT,
+        "IDENTITY",
+        "",
+    ),
+    (
+        "dataset:patient-flow-admissions",
+        "discharged_at",
+        "dataset:clinical-quality-readmissions",
+        "days_to_readmission",
+        DIRECT,
+        "TRANSFORMATION",
+        "Days from the index discharge to the next emergency admission.",
+    ),
+    (
+        "dataset:patient-flow-admissions",
+        "admission_type",
+        "dataset:clinical-quality-readmissions",
+        "readmission_id",
+        INDIRECT,
+        "FILTER",
+        "Only emergency admissions count as readmissions.",
+    ),
+    (
+        "dataset:patient-flow-admissions",
+        "admitted_at",
+        "dataset:patient-flow-admissions",
+        "length_of_stay_days",
+        DIRECT,
+        "TRANSFORMATION",
+        "",
+    ),
+    (
+        "dataset:patient-flow-admissions",
+        "discharged_at",
+        "dataset:patient-flow-admissions",
+        "length_of_stay_days",
+        DIRECT,
+        "TRANSFORMATION",
+        "",
+    ),
+    (
+        "dataset:patient-flow-ward-occupancy",
+        "beds_occupied",
+        "dataset:patient-flow-ward-occupancy",
+        "occupancy_rate",
+        DIRECT,
+        "TRANSFORMATION",
+        "beds_occupied / beds_available",
+    ),
+    (
+        "dataset:patient-flow-ward-occupancy",
+        "beds_available",
+        "dataset:patient-flow-ward-occupancy",
+        "occupancy_rate",
+        DIRECT,
+        "TRANSFORMATION",
+        "beds_occupied / beds_available",
+    ),
+]
+
 # Which groups may see what beyond what they own: (group, permission, domain slugs).
 DOMAIN_GRANTS = [
     ("healthcare-analysts", Permission.VIEW, ["clinical", "customer"]),
@@ -757,6 +931,7 @@ class Seeder:
     say: Callable[[str], None]
     rng: random.Random = field(default_factory=lambda: random.Random(20240601))
     history_date: datetime | None = None
+    history_reason: str = ""
     users: dict[str, AbstractBaseUser] = field(default_factory=dict)
     groups: dict[str, Group] = field(default_factory=dict)
     business_units: dict[str, BusinessUnit] = field(default_factory=dict)
@@ -765,6 +940,11 @@ class Seeder:
     domains: dict[str, Domain] = field(default_factory=dict)
     assets: dict[str, Asset] = field(default_factory=dict)  # by external_id
     timeline: dict[int, tuple[datetime, datetime]] = field(default_factory=dict)  # created in this run
+    linked: set[tuple[int, int, str]] = field(default_factory=set)  # (source, target, kind) of every edge on record
+    edges_created: set[int] = field(default_factory=set)  # in this run
+    edges_touched: set[int] = field(default_factory=set)  # created or ended in this run
+    column_edges_created: dict[int, datetime] = field(default_factory=dict)  # in this run, with their start
+    releases_created: int = 0
 
     # --- time ----------------------------------------------------------------------------------------------------
 
@@ -778,21 +958,52 @@ class Seeder:
         """Dates the history rows the services write while a past change is replayed."""
         if self.history_date is not None:
             history_instance.history_date = self.history_date
+        if self.history_reason:
+            history_instance.history_change_reason = self.history_reason
+
+    @contextmanager
+    def dated(self, moment: datetime | None, reason: str = "") -> Iterator[None]:
+        """History rows written inside are dated `moment` and, when given, carry `reason`."""
+        before = self.history_date, self.history_reason
+        self.history_date, self.history_reason = moment, reason
+        try:
+            yield
+        finally:
+            self.history_date, self.history_reason = before
+
+    def created(self, asset: Asset) -> datetime:
+        """When the asset came to be: its replayed creation when made in this run, else its stored creation."""
+        return self.timeline[asset.pk][0] if asset.pk in self.timeline else asset.created_at
+
+    def last_changed(self, asset: Asset) -> datetime:
+        return self.timeline[asset.pk][1] if asset.pk in self.timeline else asset.updated_at
 
     # --- assets --------------------------------------------------------------------------------------------------
 
     def put(
-        self, *, kind: str, external_id: str, name: str, by: str, age: int, changes: Sequence[Change] = (), **final: Any
+        self,
+        *,
+        kind: str,
+        external_id: str,
+        name: str,
+        by: str,
+        age: int,
+        changes: Sequence[Change] = (),
+        not_before: datetime | None = None,
+        **final: Any,
     ) -> Asset:
-        """Makes the asset look like `final`; when it is new, replays its past: created `age` days ago, then changes."""
+        """Makes the asset look like `final`; when it is new, replays its past: created `age` days ago (but not before
+        `not_before`, for what is made from another asset the same day), then changes."""
         final = {"name": name, **final}
         days = [age, *(change.days_ago for change in changes)]
         moments = [self.at(d) for d in days]
+        if not_before is not None:
+            moments[0] = max(moments[0], not_before)
         if Asset.objects.filter(kind=kind, external_id=external_id).exists():
             asset, _ = asset_upsert(actor=self.users[by], source=SOURCE, kind=kind, external_id=external_id, **final)
             self.assets[external_id] = asset
             return asset
-        if any(earlier <= later for earlier, later in pairwise(days)) or days[-1] < 1:
+        if any(earlier <= later for earlier, later in pairwise(days)) or days[-1] < 1 or moments != sorted(moments):
             raise CommandError(f"the past of {external_id} is not in order: {days} days ago")
         # The state after change k is `final` with the `before` of every later change; the earliest one wins.
         states = []
@@ -939,7 +1150,7 @@ class Seeder:
             table = spec.slug.replace("-", "_")
             self.put(
                 kind=AssetKind.DATA_PRODUCT,
-                external_id=f"arn:aws:glue:eu-west-1:111122223333:table/mesh_{spec.domain}/{table}",
+                external_id=glue_arn(spec.domain, spec.slug),
                 name=spec.name,
                 by=spec.owner,
                 age=spec.age,
@@ -1062,29 +1273,31 @@ class Seeder:
             )
             self.place(self.folder("development-reference"), visual, by=line.lead)
 
-        template_arn = arn("template", line.slug)
+        # Version 1 of the template; a release makes version 2 as an asset of its own and moves the "live" alias to it.
+        first_arn = template_arn(line.slug)
         template_age = line.age - 2
+        attributes = {"arn": first_arn, "source_analysis": reference_arn, "aliases": ["live"]}
         template = self.put(
             kind=AssetKind.TEMPLATE,
-            external_id=template_arn,
+            external_id=first_arn,
             name=f"{line.name} template",
             by=line.lead,
             age=template_age,
-            changes=[Change(line.release, line.lead, {"version": 1})] if line.release else [],
+            changes=[Change(line.release, line.lead, {"attributes": attributes})] if line.release else [],
             description=f"Made from the {line.name} reference analysis; customer analyses and dashboards use it.",
             owner=self.users[line.lead],
             environment=Environment.PROD,
-            version=version,
-            attributes={"arn": template_arn, "source_analysis": reference_arn, "aliases": ["live"]},
+            version=1,
+            attributes={**attributes, "aliases": []} if line.release else attributes,
             tags=["certified"],
             **common,
         )
         self.place(self.folder("production-templates"), template, by=line.lead)
 
         for customer_slug in line.customers:
-            self._subscription(line, customer_slug, template_arn=template_arn, template_age=template_age)
+            self._subscription(line, customer_slug, template_age=template_age)
 
-    def _subscription(self, line: ProductLineSpec, customer_slug: str, *, template_arn: str, template_age: int) -> None:
+    def _subscription(self, line: ProductLineSpec, customer_slug: str, *, template_age: int) -> None:
         """One customer's analysis, dashboard(s) and dashboard visuals of a product line."""
         customer = self.customers[customer_slug]
         product_line = self.product_lines[line.slug]
@@ -1121,7 +1334,8 @@ class Seeder:
             changes=analysis_changes,
             description=description,
             environment=Environment.STAGING,
-            attributes={"arn": analysis_arn, "is_reference": False, "sheets": [*line.sheets]},
+            # a fork is the customer's own reference analysis: its template makes their dashboards
+            attributes={"arn": analysis_arn, "is_reference": fork, "sheets": [*line.sheets]},
             tags=["customer-fork"] if fork else [],
             **common,
         )
@@ -1140,15 +1354,14 @@ class Seeder:
                 "url": f"https://eu-west-1.quicksight.aws.amazon.com/sn/dashboards/{slug}",
                 "sheets": [*line.sheets],
             }
-            if not fork:
-                attributes["source_template"] = template_arn
+            own = f"{customer_slug}-{line.slug}" if fork else line.slug
+            attributes["source_template"] = template_arn(own, 1 if fork else version)
             changes = []
             if upgraded:
-                changes.append(
-                    Change(
-                        line.release - 2, reviewer, {"version": 1, "attributes": {**attributes, "published_version": 1}}
-                    )
-                )
+                republished = {**attributes, "published_version": 1}
+                if not fork:
+                    republished["source_template"] = template_arn(line.slug)
+                changes.append(Change(line.release - 2, reviewer, {"version": 1, "attributes": republished}))
             last = changes[-1].days_ago if changes else dashboard_age
             if self.rng.random() < 0.6 and last > 2:
                 changes.append(
@@ -1167,7 +1380,7 @@ class Seeder:
                 changes=changes,
                 description=(
                     f"{line.name} for {customer.name}, published from "
-                    + ("their forked analysis." if fork else f"the {line.name} template.")
+                    + ("the template of their forked analysis." if fork else f"the {line.name} template.")
                 ),
                 environment=environment,
                 version=version,
@@ -1214,30 +1427,7 @@ class Seeder:
         )
         self.place(self.folder("development-sandbox"), sandbox, by="ana")
 
-        # customer, product line, slug, name, age, days since retired, retired by, status
-        retired = [
-            (
-                "meridian-care",
-                "clinical-quality",
-                "infection-control-2023",
-                "Infection control 2023",
-                380,
-                150,
-                "ben",
-                AssetStatus.ARCHIVED,
-            ),
-            (
-                "hillcrest-schools",
-                "student-success",
-                "attendance-legacy",
-                "Attendance dashboard (legacy)",
-                420,
-                100,
-                "priya",
-                AssetStatus.DELETED,
-            ),
-        ]
-        for customer_slug, line_slug, slug, name, age, retired_days_ago, by, status in retired:
+        for customer_slug, line_slug, slug, name, age, retired_days_ago, by, status, _ in RETIRED_DASHBOARDS:
             customer = self.customers[customer_slug]
             dashboard_arn = arn("dashboard", f"{customer_slug}-{slug}")
             dashboard = self.put(
@@ -1262,6 +1452,271 @@ class Seeder:
 
     def _other_developer(self, username: str) -> str:
         return self.rng.choice([name for name in BI_DEVELOPERS if name != username])
+
+    # --- lineage -------------------------------------------------------------------------------------------------
+
+    def link(
+        self,
+        source: Asset,
+        target: Asset,
+        kind: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        release: Release | None = None,
+    ) -> Edge | None:
+        """Records source -kind-> target from `since` (by default: once both existed) until `until` (open if None).
+
+        Written once: when an edge of this kind already joins the two assets, open or ended, it is left as it is, so a
+        rerun adds nothing and a relationship someone ended in the app stays ended. Returns the new edge, if any.
+        """
+        if (source.pk, target.pk, kind) in self.linked:
+            return None
+        since = since or max(self.created(source), self.created(target)) + timedelta(minutes=10)
+        with self.dated(since, self.history_reason):
+            edge, _ = edge_upsert(
+                source=source,
+                target=target,
+                kind=kind,
+                actor=self.owner_of(target),
+                via=SOURCE,
+                valid_from=since,
+                release=release,
+            )
+        self.linked.add((source.pk, target.pk, kind))
+        self.edges_created.add(edge.pk)
+        self.edges_touched.add(edge.pk)
+        if until is not None:
+            self.unlink(edge, at=until)
+        return edge
+
+    def unlink(self, edge: Edge, *, at: datetime) -> None:
+        with self.dated(at, self.history_reason):
+            edge_end(edge=edge, actor=self.owner_of(edge.target), via=SOURCE, at=at)
+        self.edges_touched.add(edge.pk)
+
+    def owner_of(self, asset: Asset) -> AbstractBaseUser:
+        """Who recorded lineage into an asset: its owner, else the data platform team's engineer."""
+        return next((user for user in self.users.values() if user.pk == asset.owner_id), self.users["dan"])
+
+    def product(self, slug: str) -> Asset:
+        spec = next(spec for spec in DATA_PRODUCTS if spec.slug == slug)
+        return self.assets[glue_arn(spec.domain, spec.slug)]
+
+    def dataset(self, slug: str) -> Asset:
+        return self.assets[arn("dataset", slug)]
+
+    def seed_lineage(self) -> None:
+        """Sources → datasets → reference analyses → templates → customer assets → visuals, the mesh, forks, one past
+        release that left a customer behind, relationships ended when assets were retired, and column lineage."""
+        self.linked = set(Edge.objects.values_list("source_id", "target_id", "kind"))
+        for spec in DATASETS:
+            dataset = self.dataset(spec.slug)
+            self.link(self.assets[arn("datasource", spec.source)], dataset, EdgeKind.READS_FROM)
+            for slug in spec.reads:
+                self.link(self.product(slug), dataset, EdgeKind.READS_FROM)
+            for slug in spec.derived_from:
+                self.link(self.dataset(slug), dataset, EdgeKind.DERIVED_FROM)
+        for product_spec in DATA_PRODUCTS:
+            for slug in product_spec.derived_from:
+                self.link(self.product(slug), self.product(product_spec.slug), EdgeKind.DERIVED_FROM)
+        for line in PRODUCT_LINES:
+            self._line_lineage(line)
+        self._extras_lineage()
+        self._column_lineage()
+        ended = Edge.objects.filter(pk__in=self.edges_touched, valid_to__isnull=False).count()
+        self.say(
+            f"seeding lineage... {len(self.edges_created)} edges ({ended} ended), "
+            f"{len(self.column_edges_created)} column edges, {self.releases_created} releases"
+        )
+
+    def _line_lineage(self, line: ProductLineSpec) -> None:
+        reference_arn = arn("analysis", f"{line.slug}-reference")
+        reference = self.assets[reference_arn]
+        template = self.assets[template_arn(line.slug)]
+        datasets = [
+            self.dataset(spec.slug)
+            for spec in DATASETS
+            if spec.product_line == line.slug and spec.status == AssetStatus.ACTIVE
+        ]
+        for dataset in datasets:
+            self.link(dataset, reference, EdgeKind.USES_DATASET)
+        for visual_name, _ in line.visuals:
+            self.link(reference, self.assets[f"{reference_arn}/visual/{slugify(visual_name)}"], EdgeKind.CONTAINS)
+        self.link(reference, template, EdgeKind.TEMPLATE_OF)
+        for dataset in datasets:
+            self.link(dataset, template, EdgeKind.USES_DATASET)
+
+        for customer_slug in line.customers:
+            customer = self.customers[customer_slug]
+            analysis = self.assets[arn("analysis", f"{customer_slug}-{line.slug}")]
+            slugs = [f"{customer_slug}-{line.slug}"] + (
+                [f"{customer_slug}-{line.slug}-uat"] if customer_slug in line.uat else []
+            )
+            dashboards = [self.assets[arn("dashboard", slug)] for slug in slugs]
+            for dataset in datasets:
+                for asset in (analysis, *dashboards):
+                    self.link(dataset, asset, EdgeKind.USES_DATASET)
+            if customer_slug in line.forks:
+                # as a fork is made: forked from the base, with its own template that the customer's dashboards use
+                self.link(reference, analysis, EdgeKind.FORKED_FROM)
+                source = self._fork_template(line, customer, analysis)
+                self.link(analysis, source, EdgeKind.TEMPLATE_OF)
+                for dataset in datasets:
+                    self.link(dataset, source, EdgeKind.USES_DATASET)
+                made = dashboards
+            else:
+                source, made = template, [analysis, *dashboards]
+            for asset in made:
+                self.link(source, asset, EdgeKind.CREATED_FROM)
+            for dashboard in dashboards:
+                if dashboard.environment == Environment.PROD:
+                    for visual_name, _ in line.visuals[:3]:
+                        visual = self.assets[f"{dashboard.external_id}/visual/{slugify(visual_name)}"]
+                        self.link(dashboard, visual, EdgeKind.CONTAINS)
+        if line.release:
+            self._release(line, reference=reference, previous=template, datasets=datasets)
+
+    def _fork_template(self, line: ProductLineSpec, customer: Customer, fork: Asset) -> Asset:
+        external_id = template_arn(f"{customer.slug}-{line.slug}")
+        owner = self.owner_of(fork)
+        template = self.put(
+            kind=AssetKind.TEMPLATE,
+            external_id=external_id,
+            name=f"{customer.name} {line.name} template",
+            by=owner.get_username(),
+            age=(self.now.date() - self.created(fork).date()).days,  # the day the fork was made, after it
+            not_before=self.created(fork) + timedelta(minutes=20),
+            description=f"Made from {customer.name}'s fork of the {line.name} reference analysis for their dashboards.",
+            owner=owner,
+            owner_group=self.groups["bi-developers"],
+            business_unit=customer.business_unit,
+            customer=customer,
+            product_line=self.product_lines[line.slug],
+            environment=Environment.PROD,
+            version=1,
+            attributes={"arn": external_id, "source_analysis": fork.external_id, "aliases": ["live"]},
+            tags=["certified"],
+        )
+        self.place(self.folder(f"production-{customer.slug}"), template, by=owner.get_username())
+        return template
+
+    def _release(self, line: ProductLineSpec, *, reference: Asset, previous: Asset, datasets: list[Asset]) -> None:
+        """Version 2 of the line, released `line.release` days ago, written as `lineage.services.release_apply` writes
+        a release, but dated then: a new template, and every customer asset on version 1 at the time repointed to it.
+        Customers who came later on version 1 (`line.lagging`) stay behind."""
+        lead = self.users[line.lead]
+        bumped = (
+            Asset.history.filter(id=reference.pk, version__gte=2)
+            .order_by("history_date")
+            .values_list("history_date", flat=True)
+            .first()
+        ) or self.now - timedelta(days=line.release or 0)
+        external_id = template_arn(line.slug, 2)
+        template = self.put(
+            kind=AssetKind.TEMPLATE,
+            external_id=external_id,
+            name=f"{line.name} template v2",
+            by=line.lead,
+            age=line.release or 0,
+            not_before=bumped + timedelta(minutes=10),
+            description=f"Version 2 of the {line.name} template: adds the {line.release_sheet} sheet.",
+            owner=lead,
+            owner_group=self.groups["bi-developers"],
+            business_unit=reference.business_unit,
+            product_line=self.product_lines[line.slug],
+            environment=Environment.PROD,
+            version=2,
+            attributes={"arn": external_id, "source_analysis": reference.external_id, "aliases": ["live"]},
+            tags=["certified"],
+        )
+        self.place(self.folder("production-templates"), template, by=line.lead)
+        if Release.objects.filter(reference_analysis=reference, new_template=template).exists():
+            return
+        at = self.created(template) + timedelta(minutes=10)
+        pointed = list(
+            Edge.objects.filter(source=previous, kind=EdgeKind.CREATED_FROM, valid_to__isnull=True, valid_from__lt=at)
+            .exclude(target__status=AssetStatus.DELETED)
+            .select_related("target__customer")
+            .order_by("target__customer__name", "target__name", "target_id")
+        )
+        early = sorted(
+            {e.target.customer.name for e in pointed if e.target.customer and e.target.customer.slug in line.lagging}
+        )
+        if early:
+            raise CommandError(f"{', '.join(early)} cannot stay on {previous.name}: they were live before the release")
+        release = Release.objects.create(
+            reference_analysis=reference,
+            previous_template=previous,
+            new_template=template,
+            description=f"Version 2 adds the {line.release_sheet} sheet; customer analyses and dashboards move to the "
+            "new template.",
+            created_by=lead,
+        )
+        with self.dated(at, f"release {release.pk}"):
+            self.link(reference, template, EdgeKind.TEMPLATE_OF, since=at, release=release)
+            for dataset in datasets:
+                self.link(dataset, template, EdgeKind.USES_DATASET, since=at, release=release)
+            for edge in Edge.objects.filter(
+                source=reference, target=previous, kind=EdgeKind.TEMPLATE_OF, valid_to__isnull=True
+            ):
+                self.unlink(edge, at=at)
+            changes = []
+            for edge in pointed:
+                self.unlink(edge, at=at)
+                new = self.link(template, edge.target, EdgeKind.CREATED_FROM, since=at, release=release)
+                if new is not None:
+                    changes.append({"asset_id": edge.target_id, "old_edge": edge.pk, "new_edge": new.pk})
+        release.changes = changes
+        release.save(update_fields=["changes", "updated_at"])
+        Release.objects.filter(pk=release.pk).update(created_at=at, updated_at=at)  # back-dating, as for assets
+        self.releases_created += 1
+
+    def _extras_lineage(self) -> None:
+        """The analyst's sandbox, and relationships that ended when their assets were retired."""
+        sandbox = self.assets[arn("analysis", "ana-bed-occupancy-deep-dive")]
+        for slug in ("patient-flow-admissions", "patient-flow-ward-occupancy"):
+            self.link(self.dataset(slug), sandbox, EdgeKind.USES_DATASET)
+        # The Patient Flow reference analysis compared with the 2019 extract until the extract was archived.
+        extract = self.dataset("patient-flow-admissions-2019")
+        archived = self.last_changed(extract)
+        for target in (
+            self.assets[arn("analysis", "patient-flow-reference")],
+            self.assets[template_arn("patient-flow")],
+        ):
+            self.link(extract, target, EdgeKind.USES_DATASET, until=archived)
+        for customer_slug, _, slug, *_, dataset_slug in RETIRED_DASHBOARDS:
+            dashboard = self.assets[arn("dashboard", f"{customer_slug}-{slug}")]
+            self.link(self.dataset(dataset_slug), dashboard, EdgeKind.USES_DATASET, until=self.last_changed(dashboard))
+
+    def _column_lineage(self) -> None:
+        def asset(key: str) -> Asset:
+            kind, slug = key.split(":")
+            return self.product(slug) if kind == "product" else self.dataset(slug)
+
+        ends = {key for source, _, target, *_ in COLUMN_LINEAGE for key in (source, target)}
+        assets = {key: asset(key) for key in ends}
+        columns = {
+            (c.asset_id, c.name): c
+            for c in Column.objects.filter(asset__in=assets.values()).only("pk", "asset_id", "name")
+        }
+        linked = set(ColumnEdge.objects.values_list("source_id", "target_id"))
+        for source_key, source_name, target_key, target_name, transformation, subtype, description in COLUMN_LINEAGE:
+            source, target = assets[source_key], assets[target_key]
+            source_column, target_column = columns[source.pk, source_name], columns[target.pk, target_name]
+            if (source_column.pk, target_column.pk) in linked:
+                continue
+            edge, _ = column_edge_upsert(
+                source=source_column,
+                target=target_column,
+                transformation=transformation,
+                subtype=subtype,
+                description=description,
+                actor=self.owner_of(target),
+                via=SOURCE,
+            )
+            linked.add((source_column.pk, target_column.pk))
+            self.column_edges_created[edge.pk] = max(self.created(source), self.created(target)) + timedelta(minutes=10)
 
     def seed_placements(self) -> None:
         shared = self.folder("production-shared-datasets")
@@ -1316,6 +1771,21 @@ class Seeder:
             row.created_at, row.updated_at = self.timeline[row.pk if isinstance(row, Asset) else row.asset_id]
         Asset.objects.bulk_update(assets, ["created_at", "updated_at"], batch_size=500)
         Column.objects.bulk_update(columns, ["created_at", "updated_at"], batch_size=500)
+        # Edges were recorded when they began (their history rows are dated so already) and last touched when they
+        # ended; column edges hold from when both assets existed.
+        edges = list(Edge.objects.filter(pk__in=self.edges_touched).only("pk", "valid_from", "valid_to", "created_at"))
+        for edge in edges:
+            if edge.pk in self.edges_created:
+                edge.created_at = edge.recorded_at = edge.valid_from
+            edge.updated_at = edge.valid_to or edge.valid_from
+        Edge.objects.bulk_update(edges, ["created_at", "recorded_at", "updated_at"], batch_size=500)
+        column_edges = list(ColumnEdge.objects.filter(pk__in=self.column_edges_created).only("pk"))
+        for column_edge in column_edges:
+            moment = self.column_edges_created[column_edge.pk]
+            column_edge.valid_from = column_edge.recorded_at = column_edge.created_at = column_edge.updated_at = moment
+        ColumnEdge.objects.bulk_update(
+            column_edges, ["valid_from", "recorded_at", "created_at", "updated_at"], batch_size=500
+        )
         self.say(f"back-dating assets created in this run... {len(self.timeline)}")
 
     def seed_views(self) -> None:
@@ -1363,6 +1833,7 @@ class Command(BaseCommand):
                 seeder.seed_sources_and_datasets()
                 seeder.seed_mesh()
                 seeder.seed_bi()
+                seeder.seed_lineage()
                 seeder.seed_placements()
                 seeder.seed_grants()
                 seeder.backdate()
@@ -1389,6 +1860,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  columns: {Column.objects.count()}, folder memberships: {FolderMembership.objects.count()}, "
             f"grants: {Grant.objects.count()}, views: {AssetView.objects.count()}, history rows: {history}"
+        )
+        self.stdout.write(
+            f"  lineage: {Edge.objects.count()} edges ({Edge.objects.filter(valid_to__isnull=True).count()} open), "
+            f"{ColumnEdge.objects.count()} column edges, {Release.objects.count()} releases, "
+            f"edge history rows: {Edge.history.count()}"
         )
         admin, ana = seeder.users["admin"], seeder.users["ana"]
         total = Asset.objects.visible_to(admin).count()
