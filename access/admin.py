@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Grant
+from .models import Grant, UserAttribute
 
 
 @admin.register(Grant)
@@ -8,3 +8,9 @@ class GrantAdmin(admin.ModelAdmin):
     list_display = ["group", "permission", "domain", "asset", "created_at"]
     list_filter = ["permission", "group"]
     raw_id_fields = ["asset"]
+
+
+@admin.register(UserAttribute)
+class UserAttributeAdmin(admin.ModelAdmin):
+    list_display = ["user", "name", "value"]
+    search_fields = ["user__username", "name", "value"]

@@ -39,3 +39,19 @@ class Grant(models.Model):
     def __str__(self) -> str:
         target = f"domain {self.domain_id}" if self.domain_id else f"asset {self.asset_id}"
         return f"{self.group} may {self.permission} {target}"
+
+
+class UserAttribute(models.Model):
+    """A named attribute of a user (e.g. department = Claims), used by attribute-based row-level security."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attributes")
+    name = models.CharField(max_length=100)
+    value = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="user_attribute_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}.{self.name}={self.value}"

@@ -1,7 +1,22 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Asset, BusinessUnit, Column, Customer, Domain, FolderMembership, ProductLine, Tag
+from .models import (
+    Asset,
+    BusinessUnit,
+    Column,
+    ColumnRule,
+    Customer,
+    Dataset,
+    DataSource,
+    Domain,
+    FolderMembership,
+    ProductLine,
+    RefreshRun,
+    RowRule,
+    Tag,
+    Visual,
+)
 
 
 class ColumnInline(admin.TabularInline):
@@ -45,3 +60,41 @@ class BusinessReferenceAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "business_unit"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]
+
+
+class RowRuleInline(admin.TabularInline):
+    model = RowRule
+    extra = 0
+
+
+class ColumnRuleInline(admin.TabularInline):
+    model = ColumnRule
+    extra = 0
+
+
+@admin.register(Dataset)
+class DatasetAdmin(admin.ModelAdmin):
+    list_display = ["asset", "import_mode", "refresh_interval", "next_refresh_at", "current_snapshot"]
+    list_filter = ["import_mode", "refresh_interval"]
+    raw_id_fields = ["asset", "source", "current_snapshot"]
+    inlines = [RowRuleInline, ColumnRuleInline]
+
+
+@admin.register(DataSource)
+class DataSourceAdmin(admin.ModelAdmin):
+    list_display = ["asset", "type", "host", "database", "username"]
+    raw_id_fields = ["asset"]
+    exclude = ["password_encrypted"]  # set passwords through the API: they are encrypted there
+
+
+@admin.register(RefreshRun)
+class RefreshRunAdmin(admin.ModelAdmin):
+    list_display = ["dataset", "status", "trigger", "started_at", "finished_at", "rows", "bytes"]
+    list_filter = ["status", "trigger"]
+    raw_id_fields = ["dataset", "snapshot", "requested_by"]
+
+
+@admin.register(Visual)
+class VisualAdmin(admin.ModelAdmin):
+    list_display = ["asset", "dataset", "updated_at"]
+    raw_id_fields = ["asset", "dataset"]

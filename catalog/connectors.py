@@ -288,6 +288,22 @@ def _to_utf8(src: Path, encoding: str, dest: Path) -> None:
             out.write(chunk)
 
 
+def file_check(head: bytes, tail: bytes, *, file_format: str) -> None:
+    """A quick look at an upload's first and last bytes, so an obviously bad file is refused before it is stored."""
+    if file_format not in FILE_FORMATS:
+        raise ConnectorError(f"{file_format!r} is not a file format; use csv or parquet", field="file_format")
+    if not head:
+        raise ConnectorError("the file is empty", field="upload")
+    if file_format == "parquet":
+        if not (head.startswith(b"PAR1") and tail.endswith(b"PAR1")):
+            raise ConnectorError("this is not a Parquet file (it lacks the PAR1 markers)", field="upload")
+        return
+    if head.startswith(b"PAR1"):
+        raise ConnectorError("this is a Parquet file; upload it with file_format parquet", field="upload")
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ConnectorError("the file is binary, not CSV; upload a CSV or a Parquet file", field="upload")
+
+
 def file_extract(src: Path, dest: Path, *, file_format: str, delimiter: str = "", encoding: str = "") -> Extract:
     """Reads an uploaded CSV (delimiter and encoding detected unless given) or Parquet file into a snapshot."""
     if file_format not in FILE_FORMATS:

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import data, views
 
 router = DefaultRouter()
 router.register("assets", views.AssetViewSet, basename="asset")
@@ -10,6 +10,9 @@ router.register("business-units", views.BusinessUnitViewSet, basename="business-
 router.register("customers", views.CustomerViewSet, basename="customer")
 router.register("product-lines", views.ProductLineViewSet, basename="product-line")
 router.register("tags", views.TagViewSet, basename="tag")
+router.register("data-sources", data.DataSourceViewSet, basename="data-source")
+router.register("datasets", data.DatasetViewSet, basename="dataset")
+router.register("visuals", data.VisualViewSet, basename="visual")
 
 urlpatterns = [
     path("search/", views.AssetSearchApi.as_view(), name="search"),

@@ -32,7 +32,7 @@ from . import serializers as s
 ASSET_ORDERING = ["name", "created_at", "updated_at", "view_count", "last_viewed_at", "kind", "id"]
 
 
-def _check_may_place(user, data: dict) -> None:
+def check_may_place(user, data: dict) -> None:
     """A non-staff user may only create or move assets into domains they may edit, for groups they are in."""
     if sees_everything(user):
         return
@@ -82,7 +82,7 @@ class AssetViewSet(StrictQueryParamsMixin, viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        _check_may_place(self.request.user, data)
+        check_may_place(self.request.user, data)
         if not data.get("owner") and not data.get("owner_group"):
             data["owner"] = self.request.user
         serializer.instance = services.asset_create(actor=self.request.user, source=ChangeSource.API, **data)
@@ -94,7 +94,7 @@ class AssetViewSet(StrictQueryParamsMixin, viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         data.pop("kind", None)
-        _check_may_place(request.user, {k: v for k, v in data.items() if k in ("domain", "owner_group")})
+        check_may_place(request.user, {k: v for k, v in data.items() if k in ("domain", "owner_group")})
         asset = services.asset_update(asset=asset, actor=request.user, source=ChangeSource.API, **data)
         asset = selectors.asset_get(user=request.user, pk=asset.pk)
         return Response(s.AssetDetailSerializer(asset, context={"can_edit": True}).data)

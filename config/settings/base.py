@@ -146,7 +146,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # per-dataset schedules live on the dataset (next_refresh_at); this sweep queues the due ones
+    "queue-due-dataset-refreshes": {"task": "catalog.tasks.datasets_refresh_due_task", "schedule": 60.0},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -184,6 +187,13 @@ SPECTACULAR_SETTINGS = {
 
 # Views are recorded by a Celery task so the read does not wait for the write.
 CARTOGRAPH_RECORD_VIEWS_ASYNC = env.bool("CARTOGRAPH_RECORD_VIEWS_ASYNC", default=True)
+# Data: the key that encrypts source passwords at rest (a Fernet key, or any secret it is derived from), upload
+# and refresh limits.
+CARTOGRAPH_ENCRYPTION_KEY = env("CARTOGRAPH_ENCRYPTION_KEY", default=SECRET_KEY)
+CARTOGRAPH_UPLOAD_MAX_BYTES = env.int("CARTOGRAPH_UPLOAD_MAX_BYTES", default=200 * 1024 * 1024)
+CARTOGRAPH_REFRESH_TIMEOUT_MS = env.int("CARTOGRAPH_REFRESH_TIMEOUT_MS", default=30 * 60 * 1000)
+CARTOGRAPH_VISUAL_TIMEOUT_MS = env.int("CARTOGRAPH_VISUAL_TIMEOUT_MS", default=30_000)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 CARTOGRAPH_STALE_DAYS_DEFAULT = env.int("CARTOGRAPH_STALE_DAYS_DEFAULT", default=90)
 
 LOGGING = {
