@@ -22,7 +22,14 @@ def _object(properties: dict[str, Any]) -> dict[str, Any]:
 
 SCHEMAS: dict[str, dict[str, Any]] = {
     AssetKind.DATA_PRODUCT: _object(
-        {"output_port": _STR, "sla": _STR, "update_frequency": _STR, "classification": _STR, "url": _STR}
+        {
+            "output_port": _STR,
+            "sla": _STR,
+            "update_frequency": _STR,
+            "classification": _STR,
+            "url": _STR,
+            "row_count": _INT,
+        }
     ),
     AssetKind.DATA_SOURCE: _object(
         {

@@ -150,10 +150,12 @@ def dataset_create(
     statement_timeout_ms: int = 30_000,
     row_limit: int = 100_000,
     external_id: str = "",
+    asset: Asset | None = None,
     **asset_fields: Any,
 ) -> Dataset:
     """A dataset on a source (table or query) or an uploaded file. SPICE datasets get a first refresh queued;
-    direct datasets read their columns from the source now."""
+    direct datasets read their columns from the source now. With `asset`, the data settings are attached to an
+    existing dataset or data product asset instead of a new dataset asset."""
     if (source is None) == (upload is None):
         raise DomainError("give either a source (with a table or query) or an uploaded file", field="source")
     _check_zone(refresh_time_zone)
@@ -179,14 +181,17 @@ def dataset_create(
         if source.type != DataSource.Type.POSTGRESQL:
             raise DomainError("datasets on a file source are made by uploading a file", field="source")
         _relation(Dataset(table_name=table_name, sql_query=sql_query))  # validates table / query
-    asset = services.asset_create(
-        actor=actor,
-        kind=AssetKind.DATASET,
-        name=name,
-        external_id=external_id,
-        attributes={"import_mode": import_mode},
-        **asset_fields,
-    )
+    if asset is None:
+        asset = services.asset_create(
+            actor=actor,
+            kind=AssetKind.DATASET,
+            name=name,
+            external_id=external_id,
+            attributes={"import_mode": import_mode},
+            **asset_fields,
+        )
+    elif asset.kind not in (AssetKind.DATASET, AssetKind.DATA_PRODUCT) or Dataset.objects.filter(asset=asset).exists():
+        raise DomainError(f"asset {asset.pk} cannot take data settings (a {asset.kind}, or it has them)", field="asset")
     dataset = Dataset(
         asset=asset,
         source=source,

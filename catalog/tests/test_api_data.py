@@ -429,3 +429,18 @@ def test_next_refresh_keeps_local_midnight_across_dst():
     weekly = datasets.next_refresh(interval="weekly", time_zone="UTC", after=datetime(2024, 5, 1, 9, tzinfo=UTC))
     assert weekly == datetime(2024, 5, 6, tzinfo=UTC)  # the next Monday
     assert datasets.next_refresh(interval="none", time_zone="UTC", after=before) is None
+
+
+def test_data_can_be_attached_to_a_data_product(admin_user, media, django_capture_on_commit_callbacks, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    product = datasets.services.asset_create(actor=admin_user, kind="data_product", name="Customer")
+    upload = SimpleUploadedFile("customer.csv", b"customer_id,email\n1,a@example.com\n2,b@example.com\n")
+    with django_capture_on_commit_callbacks(execute=True):
+        dataset = datasets.dataset_create(actor=admin_user, name="Customer", upload=upload, asset=product)
+    dataset.refresh_from_db()
+    assert dataset.asset_id == product.pk and dataset.current_snapshot.rows == 2
+    assert list(product.columns.values_list("name", flat=True)) == ["customer_id", "email"]
+    dashboard = datasets.services.asset_create(actor=admin_user, kind="dashboard", name="D")
+    with pytest.raises(datasets.DomainError, match="cannot take data settings"):
+        datasets.dataset_create(actor=admin_user, name="D", upload=upload, asset=dashboard)
