@@ -12,6 +12,10 @@ const files = {
   "chart.js/dist/chart.umd.min.js": "chart.umd.min.js",
   // the minified file names its source map; collectstatic's manifest storage needs it present
   "chart.js/dist/chart.umd.min.js.map": "chart.umd.min.js.map",
+  // the lineage explorer: Cytoscape.js draws the graph, cytoscape-dagre (which bundles dagre) lays it out in layers
+  "cytoscape/dist/cytoscape.min.js": "cytoscape.min.js",
+  "cytoscape-dagre/dist/cytoscape-dagre.min.js": "cytoscape-dagre.min.js",
+  "cytoscape-dagre/dist/cytoscape-dagre.min.js.map": "cytoscape-dagre.min.js.map",
 };
 for (const [from, to] of Object.entries(files)) {
   cpSync(join(root, "node_modules", from), join(out, to));

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import lineage_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,6 +10,11 @@ urlpatterns = [
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path("search/", views.search, name="search"),
     path("assets/<int:pk>/", views.asset_detail, name="asset-detail"),
+    path("assets/<int:pk>/lineage/", lineage_views.lineage_page, name="lineage-page"),
+    path("assets/<int:pk>/release/", lineage_views.release_create, name="release-create"),
+    path("assets/<int:pk>/fork/", lineage_views.fork_create, name="fork-create"),
+    path("releases/<int:pk>/", lineage_views.release_page, name="release-page"),
+    path("releases/<int:pk>/rollback/", lineage_views.release_page_rollback, name="release-page-rollback"),
     path("folders/", views.folder_list, name="folders"),
     path("folders/<int:pk>/", views.folder_detail, name="folder-detail"),
     path("reports/", views.reports_page, name="reports"),

@@ -26,6 +26,7 @@ from config.errors import DomainError
 
 from .facets import active_filters, facet_groups
 from .forms import SearchForm, SignInForm, StaleReportForm
+from .lineage_views import explorer_config
 
 HOME_LIST_LIMIT = 10
 SEARCH_PAGE_SIZE = 25
@@ -119,7 +120,7 @@ def search(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The asset's overview, columns, folders and history; opening it counts as one view of the asset."""
+    """The asset's overview, lineage, columns, folders and history; opening it counts as one view of the asset."""
     asset = selectors.asset_get(user=request.user, pk=pk)
     services.asset_view_enqueue(asset=asset, user=request.user)
     return render(
@@ -131,6 +132,8 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "columns": selectors.asset_columns(asset=asset),
             "folders": selectors.asset_folders(user=request.user, asset=asset).not_deleted(),
             "history": asset_history(asset=asset),
+            "explorer": explorer_config(asset),
+            "can_edit": selectors.asset_can_edit(user=request.user, asset=asset),
         },
     )
 

@@ -487,3 +487,11 @@ def diff_for_user(*, user, root: int, from_date: datetime, to_date: datetime, de
         "appeared": [_edge(e, refs) for e in appeared],
         "ended": [_edge(e, refs) for e in ended],
     }
+
+
+def created_from_of(*, asset_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """The template each asset is created from now (its open created_from edge): id, name and version."""
+    rows = Edge.objects.filter(
+        target_id__in=list(asset_ids), kind=EdgeKind.CREATED_FROM, valid_to__isnull=True
+    ).values_list("target_id", "source_id", "source__name", "source__version")
+    return {target: {"id": source, "name": name, "version": version} for target, source, name, version in rows}
