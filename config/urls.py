@@ -9,5 +9,6 @@ urlpatterns = [
     path("api/v1/", include("catalog.api.urls")),
     path("api/v1/", include("access.api.urls")),
     path("api/v1/", include("lineage.api.urls")),
+    path("api/v1/", include("alerts.api.urls")),
     path("", include("frontend.urls")),
 ]

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "access",
     "catalog",
     "lineage",
+    "alerts",
     "frontend",
 ]
 
@@ -149,6 +150,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict = {
     # per-dataset schedules live on the dataset (next_refresh_at); this sweep queues the due ones
     "queue-due-dataset-refreshes": {"task": "catalog.tasks.datasets_refresh_due_task", "schedule": 60.0},
+    "evaluate-due-direct-alerts": {"task": "alerts.tasks.alert_schedules_due_task", "schedule": 60.0},
+    "send-alert-emails": {"task": "alerts.tasks.notifications_send_task", "schedule": 30.0},
 }
 
 REST_FRAMEWORK = {
@@ -194,6 +197,9 @@ CARTOGRAPH_UPLOAD_MAX_BYTES = env.int("CARTOGRAPH_UPLOAD_MAX_BYTES", default=200
 CARTOGRAPH_REFRESH_TIMEOUT_MS = env.int("CARTOGRAPH_REFRESH_TIMEOUT_MS", default=30 * 60 * 1000)
 CARTOGRAPH_VISUAL_TIMEOUT_MS = env.int("CARTOGRAPH_VISUAL_TIMEOUT_MS", default=30_000)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Alerts: absolute links in emails, and whether creating alerts needs the alerts.create_alerts permission.
+CARTOGRAPH_SITE_URL = env("CARTOGRAPH_SITE_URL", default="http://127.0.0.1:8000")
+CARTOGRAPH_ALERTS_REQUIRE_PERMISSION = env.bool("CARTOGRAPH_ALERTS_REQUIRE_PERMISSION", default=False)
 CARTOGRAPH_STALE_DAYS_DEFAULT = env.int("CARTOGRAPH_STALE_DAYS_DEFAULT", default=90)
 
 LOGGING = {

@@ -1,0 +1,624 @@
+"""Writes of alerts: create/change, evaluate in batches (one visual query per visual, reader rules and data
+version), breach episodes, the email outbox and direct-query schedules."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from catalog import datasets as catalog_data
+from catalog import visuals
+from catalog.models import Dataset, Snapshot, Visual
+from catalog.security import data_access
+from config.errors import DomainError
+from lineage.models import Edge
+
+from .choices import PAUSE_AFTER_FAILURES, Condition, NotificationKind, NotificationStatus, Period, State, Status
+from .evaluation import Outcome, evaluate, may_notify
+from .models import Alert, AlertSchedule, Episode, Evaluation, Notification
+
+LEASE = timedelta(minutes=5)
+MAX_SEND_ATTEMPTS = 20
+
+
+class TransientEvaluationError(Exception):
+    """A visual query failed in a way worth retrying (timeout, source unreachable)."""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Evaluating a spec for a reader at a data version
+
+
+@dataclass(frozen=True)
+class DataVersion:
+    label: str  # "snapshot:12" or "direct:2026-01-01T18:37:00+00:00"
+    as_of: datetime
+    snapshot: Snapshot | None = None
+
+
+def current_version(dataset: Dataset) -> DataVersion:
+    if dataset.import_mode == Dataset.ImportMode.SPICE:
+        snapshot = dataset.current_snapshot
+        if snapshot is None:
+            raise DomainError("the dataset has no data yet: its first refresh has not succeeded", status_code=409)
+        return DataVersion(f"snapshot:{snapshot.pk}", snapshot.created_at, snapshot)
+    now = timezone.now()
+    return DataVersion(f"direct:{now.isoformat(timespec='seconds')}", now)
+
+
+def version_from_label(dataset: Dataset, label: str) -> DataVersion:
+    if label.startswith("snapshot:"):
+        snapshot = Snapshot.objects.filter(pk=int(label.split(":", 1)[1]), dataset=dataset).first()
+        if snapshot is None:
+            raise DomainError(f"dataset {dataset.pk} has no {label}")
+        return DataVersion(label, snapshot.created_at, snapshot)
+    return DataVersion(label, timezone.now())
+
+
+def _columns(dataset: Dataset) -> dict[str, str]:
+    return dict(dataset.asset.columns.values_list("name", "data_type"))
+
+
+def evaluate_spec(*, spec: dict[str, Any], dataset: Dataset, user, version: DataVersion) -> visuals.VisualResult:
+    """The whole visual for this reader (their row and column rules) at this data version."""
+    access = data_access(user=user, dataset=dataset)
+    parsed = visuals.validate_spec(spec, columns=_columns(dataset), hidden_columns=access.hidden_columns)
+    try:
+        if version.snapshot is not None:
+            return visuals.evaluate_parquet(
+                parsed,
+                Path(settings.MEDIA_ROOT) / version.snapshot.path,
+                row_filters=access.row_filters,
+                hidden_columns=access.hidden_columns,
+                timeout_ms=settings.CARTOGRAPH_VISUAL_TIMEOUT_MS,
+            )
+        source = catalog_data.source_settings(dataset.source)
+        with source.connect(statement_timeout_ms=dataset.statement_timeout_ms) as conn:
+            relation = catalog_data._relation(dataset).as_string(conn)
+            return visuals.evaluate_postgresql(
+                parsed,
+                conn,
+                relation,
+                statement_timeout_ms=dataset.statement_timeout_ms,
+                max_rows=dataset.row_limit,
+                row_filters=access.row_filters,
+                hidden_columns=access.hidden_columns,
+            )
+    except visuals.EvaluationError as error:
+        if error.status_code == 504:
+            raise TransientEvaluationError(error.message) from error
+        raise
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Creating and changing alerts
+
+
+def _may_create(owner: AbstractBaseUser) -> None:
+    if settings.CARTOGRAPH_ALERTS_REQUIRE_PERMISSION and not owner.has_perm("alerts.create_alerts"):
+        raise DomainError(
+            "You may not create alerts; ask an administrator to add you to a group that may.", status_code=403
+        )
+
+
+def cell_of(*, visual: Visual, owner, key: str) -> tuple[visuals.Cell, visuals.VisualResult, DataVersion]:
+    """The cell the reader clicked, in the visual as they see it now; refuses non-numeric and unknown cells."""
+    version = current_version(visual.dataset)
+    result = evaluate_spec(spec=visual.spec, dataset=visual.dataset, user=owner, version=version)
+    cell = visuals.find_cell(result, key)
+    if cell is None:
+        raise DomainError("the visual has no such cell (it may have changed); click the cell again", field="cell_key")
+    if cell.value is None or isinstance(cell.value, bool) or not isinstance(cell.value, int | float | Decimal):
+        raise DomainError("only numeric cells can have alerts; this cell has no number", field="cell_key")
+    return cell, result, version
+
+
+def _check_settings(*, spec: dict, condition: str, period: str, threshold: Any, tolerance: Any) -> None:
+    if condition not in Condition.values:
+        raise DomainError(f"{condition!r} is not a condition; use above, below or equal", field="condition")
+    if period not in Period.values:
+        raise DomainError(f"{period!r} is not a period; use fixed, latest or latest_complete", field="period")
+    if period != Period.FIXED and not spec.get("date"):
+        raise DomainError("the visual has no date field, so the alert can only track the clicked cell", field="period")
+    if tolerance is not None and condition != Condition.EQUAL:
+        raise DomainError("a tolerance only applies to 'is equal to'", field="tolerance")
+    if tolerance is not None and Decimal(str(tolerance)) < 0:
+        raise DomainError("the tolerance cannot be negative", field="tolerance")
+    Decimal(str(threshold))
+
+
+@transaction.atomic
+def alert_create(
+    *,
+    owner,
+    visual: Visual,
+    cell_key: str,
+    condition: str,
+    threshold: Decimal,
+    name: str = "",
+    tolerance: Decimal | None = None,
+    frequency: str = "daily",
+    notify_no_data: bool = False,
+    period: str = Period.FIXED,
+) -> Alert:
+    """An alert on one numeric cell the owner can see now; the visual's spec is captured as it is."""
+    _may_create(owner)
+    _check_settings(spec=visual.spec, condition=condition, period=period, threshold=threshold, tolerance=tolerance)
+    cell, _, _ = cell_of(visual=visual, owner=owner, key=cell_key)
+    measure, dims, totals, _ = visuals.parse_cell_key(cell.key)
+    alert = Alert(
+        owner=owner,
+        name=(name or visual.asset.name).strip()[:300],
+        visual=visual.asset,
+        dataset=visual.dataset,
+        spec=visual.spec,
+        cell_key=cell.key,
+        measure=measure,
+        dimensions={**dims, **({"totals": list(totals)} if totals else {})},
+        condition=condition,
+        threshold=Decimal(str(threshold)),
+        tolerance=Decimal(str(tolerance)) if tolerance is not None else None,
+        frequency=frequency,
+        notify_no_data=notify_no_data,
+        period=period,
+    )
+    alert.full_clean()
+    alert.save()
+    if visual.dataset.import_mode == Dataset.ImportMode.DIRECT:
+        alert_schedule_ensure(dataset=visual.dataset)
+    return alert
+
+
+ALERT_FIELDS = {"name", "condition", "threshold", "tolerance", "frequency", "notify_no_data", "period", "status"}
+
+
+@transaction.atomic
+def alert_update(*, alert: Alert, **fields: Any) -> Alert:
+    unknown = set(fields) - ALERT_FIELDS
+    if unknown:
+        raise DomainError(f"cannot change {', '.join(sorted(unknown))} of an alert", field=sorted(unknown)[0])
+    if "status" in fields and fields["status"] not in (Status.ACTIVE, Status.DISABLED):
+        raise DomainError("an alert can be active or disabled", field="status")
+    merged = {
+        "condition": alert.condition,
+        "period": alert.period,
+        "threshold": alert.threshold,
+        "tolerance": alert.tolerance,
+        **fields,
+    }
+    _check_settings(
+        spec=alert.spec,
+        condition=merged["condition"],
+        period=merged["period"],
+        threshold=merged["threshold"],
+        tolerance=merged["tolerance"],
+    )
+    for name, value in fields.items():
+        setattr(alert, name, value)
+    if fields.get("status") == Status.ACTIVE:
+        alert.consecutive_failures = 0
+        alert.status_reason = ""
+    alert.full_clean()
+    alert.save()
+    return alert
+
+
+def alert_schedule_ensure(*, dataset: Dataset, interval: str = AlertSchedule.Interval.DAILY) -> AlertSchedule:
+    """A direct dataset's alert schedule: by default daily at a random minute between 18:00 and 08:00 local time."""
+    schedule = AlertSchedule.objects.filter(dataset=dataset).first()
+    if schedule:
+        return schedule
+    minute = (18 * 60 + random.randrange(14 * 60)) % 1440
+    zone = dataset.refresh_time_zone or "UTC"
+    return AlertSchedule.objects.create(
+        dataset=dataset,
+        interval=interval,
+        minute_of_day=minute,
+        time_zone=zone,
+        next_run_at=next_alert_run(interval=interval, minute_of_day=minute, time_zone=zone, after=timezone.now()),
+    )
+
+
+def next_alert_run(*, interval: str, minute_of_day: int, time_zone: str, after: datetime) -> datetime:
+    """The next run after `after`: daily at minute_of_day local time (DST-aware), or hourly at that minute."""
+    zone = ZoneInfo(time_zone)
+    local = after.astimezone(zone)
+    if interval == AlertSchedule.Interval.HOURLY:
+        candidate = local.replace(minute=minute_of_day % 60, second=0, microsecond=0)
+        if candidate <= local:
+            candidate += timedelta(hours=1)
+        return candidate.astimezone(ZoneInfo("UTC"))
+    day = local.date()
+    for offset in range(3):
+        moment = datetime(day.year, day.month, day.day, tzinfo=zone) + timedelta(days=offset)
+        # wall-clock minute of that local day (datetime arithmetic on aware values keeps wall time)
+        candidate = moment.replace(hour=minute_of_day // 60, minute=minute_of_day % 60)
+        if candidate > local:
+            return candidate.astimezone(ZoneInfo("UTC"))
+    raise AssertionError("unreachable")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Evaluating in batches
+
+
+def _access_key(user, dataset: Dataset) -> tuple:
+    access = data_access(user=user, dataset=dataset)
+    return (tuple(sorted(access.hidden_columns)), access.row_filters)
+
+
+def _dashboard_link(alert: Alert, key: str) -> str:
+    base = settings.CARTOGRAPH_SITE_URL.rstrip("/")
+    if alert.visual_id is None:
+        return f"{base}/assets/{alert.dataset.asset_id}/"
+    holder = (
+        Edge.objects.filter(target_id=alert.visual_id, kind="contains", valid_to__isnull=True)
+        .order_by("id")
+        .values_list("source_id", flat=True)
+        .first()
+    )
+    page = holder or alert.visual_id
+    return f"{base}/assets/{page}/?highlight={quote(key, safe='')}#visual-{alert.visual_id}"
+
+
+def plain_number(value: Decimal | None) -> str:
+    """200, 0.5, -12.25: a Decimal as people write it (no exponent, no trailing zeros)."""
+    if value is None:
+        return ""
+    text = format(value.normalize(), "f")
+    return text
+
+
+def render_email(alert: Alert, outcome: Outcome, *, kind: str, as_of: datetime | None, reason: str = "") -> dict:
+    recent = list(
+        alert.evaluations.filter(state=State.BREACHED).order_by("-evaluated_at")[:5].values("evaluated_at", "value")
+    )
+    context = {
+        "alert": alert,
+        "kind": kind,
+        "value": outcome.value,
+        "period": outcome.period,
+        "condition": Condition(alert.condition).label,
+        "threshold": plain_number(alert.threshold),
+        "tolerance": plain_number(alert.tolerance),
+        "dimensions": [(k, "(blank)" if v is None else v) for k, v in alert.dimensions.items() if k != "totals"],
+        "filters": alert.spec.get("filters", []),
+        "recent": recent,
+        "as_of": as_of,
+        "link": _dashboard_link(alert, outcome.key),
+        "reason": reason,
+    }
+    subjects = {
+        NotificationKind.BREACH: (
+            f"Alert: {alert.name} — {alert.measure} {context['condition']} {context['threshold']}"
+        ),
+        NotificationKind.NO_DATA: f"Alert: {alert.name} — no data",
+        NotificationKind.PAUSED: f"Alert paused: {alert.name}",
+    }
+    return {
+        "subject": subjects[kind][:300],
+        "body_text": render_to_string("alerts/email.txt", context),
+        "body_html": render_to_string("alerts/email.html", context),
+    }
+
+
+def _notify(alert: Alert, evaluation: Evaluation | None, outcome: Outcome, *, kind: str, as_of, reason="") -> None:
+    if not alert.owner.email:
+        return
+    Notification.objects.create(
+        alert=alert,
+        evaluation=evaluation,
+        kind=kind,
+        to_email=alert.owner.email,
+        next_attempt_at=timezone.now(),
+        **render_email(alert, outcome, kind=kind, as_of=as_of, reason=reason),
+    )
+
+
+def _apply(alert: Alert, outcome: Outcome | None, error: str, version: DataVersion, now: datetime) -> bool:
+    """Records one evaluation and moves the alert's state; returns whether an email was queued."""
+    state = State.ERROR if outcome is None else outcome.state
+    try:
+        with transaction.atomic():
+            evaluation = Evaluation.objects.create(
+                alert=alert,
+                dataset_version=version.label,
+                data_as_of=version.as_of,
+                evaluated_at=now,
+                value=outcome.value if outcome else None,
+                state=state,
+                period=outcome.period if outcome else "",
+                error=error[:2000],
+            )
+    except IntegrityError:
+        return False  # evaluated at this version already (a redelivered task)
+    queued = False
+    alert.state, alert.last_evaluated_at = state, now
+    if outcome is None:
+        alert.consecutive_failures += 1
+        alert.status_reason = error[:2000]
+        if alert.consecutive_failures >= PAUSE_AFTER_FAILURES:
+            alert.status = Status.PAUSED
+            _notify(
+                alert,
+                evaluation,
+                Outcome(State.ERROR, None, alert.cell_key),
+                kind=NotificationKind.PAUSED,
+                as_of=version.as_of,
+                reason=error,
+            )
+            queued = True
+    else:
+        alert.consecutive_failures = 0
+        alert.status_reason = ""
+        alert.last_value = outcome.value
+        open_episode = alert.episodes.filter(closed_at__isnull=True).first()
+        if state == State.BREACHED:
+            if open_episode is None:
+                Episode.objects.create(alert=alert, opened_at=now)
+                alert.last_notified_at = None
+            if may_notify(last_notified_at=alert.last_notified_at, frequency=alert.frequency, now=now):
+                _notify(alert, evaluation, outcome, kind=NotificationKind.BREACH, as_of=version.as_of)
+                alert.last_notified_at = now
+                queued = True
+        elif state == State.OK and open_episode is not None:
+            open_episode.closed_at = now
+            open_episode.save(update_fields=["closed_at", "updated_at"])
+            alert.last_notified_at = None
+        elif (
+            state == State.NO_DATA
+            and alert.notify_no_data
+            and may_notify(last_notified_at=alert.last_notified_at, frequency=alert.frequency, now=now)
+        ):
+            _notify(alert, evaluation, outcome, kind=NotificationKind.NO_DATA, as_of=version.as_of)
+            alert.last_notified_at = now
+            queued = True
+    alert.save(
+        update_fields=[
+            "state",
+            "last_evaluated_at",
+            "consecutive_failures",
+            "status_reason",
+            "status",
+            "last_value",
+            "last_notified_at",
+            "updated_at",
+        ]
+    )
+    return queued
+
+
+@dataclass
+class BatchReport:
+    evaluated: int = 0
+    visual_queries: int = 0
+    notifications: int = 0
+
+
+def alerts_evaluate_dataset(
+    *, dataset_id: int, version_label: str | None = None, batch: int = 2000, final_attempt: bool = True
+) -> BatchReport:
+    """Evaluates every active alert of a dataset at one data version, claimed in bounded batches with
+    SKIP LOCKED; one visual query serves all alerts that share a spec and reader rules. Safe to rerun."""
+    dataset = Dataset.objects.select_related("asset", "source", "current_snapshot").filter(pk=dataset_id).first()
+    report = BatchReport()
+    if dataset is None:
+        return report
+    version = version_from_label(dataset, version_label) if version_label else current_version(dataset)
+    results: dict[tuple, visuals.VisualResult | str] = {}
+    while True:
+        with transaction.atomic():
+            claimed = list(
+                Alert.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(dataset=dataset, status=Status.ACTIVE)
+                .exclude(evaluations__dataset_version=version.label)
+                .select_related("owner", "dataset__asset")
+                .order_by("id")[:batch]
+            )
+            if not claimed:
+                return report
+            now = timezone.now()
+            for alert in claimed:
+                spec_key = json.dumps(alert.spec, sort_keys=True)
+                group = (spec_key, _access_key(alert.owner, dataset))
+                if group not in results:
+                    report.visual_queries += 1
+                    try:
+                        results[group] = evaluate_spec(
+                            spec=alert.spec, dataset=dataset, user=alert.owner, version=version
+                        )
+                    except TransientEvaluationError as error:
+                        if not final_attempt:
+                            raise
+                        results[group] = error.args[0] if error.args else "the query timed out"
+                    except DomainError as error:
+                        results[group] = error.message
+                result = results[group]
+                if isinstance(result, str):
+                    outcome, error = None, result
+                else:
+                    outcome = evaluate(
+                        result=result,
+                        key=alert.cell_key,
+                        period=alert.period,
+                        spec=alert.spec,
+                        condition=alert.condition,
+                        threshold=alert.threshold,
+                        tolerance=alert.tolerance,
+                        now=now,
+                    )
+                    error = ""
+                report.notifications += int(_apply(alert, outcome, error, version, now))
+                report.evaluated += 1
+            if report.notifications:
+                from .tasks import notifications_send_task
+
+                transaction.on_commit(lambda: notifications_send_task.delay())
+
+
+def alert_schedules_run_due(*, now: datetime | None = None, batch: int = 100) -> list[tuple[int, str]]:
+    """Direct datasets whose alert time has come: returns (dataset id, version) to evaluate, schedules moved on."""
+    now = now or timezone.now()
+    due = []
+    with transaction.atomic():
+        for schedule in AlertSchedule.objects.select_for_update(skip_locked=True).filter(next_run_at__lte=now)[:batch]:
+            due.append((schedule.dataset_id, f"direct:{schedule.next_run_at.isoformat(timespec='minutes')}"))
+            schedule.next_run_at = next_alert_run(
+                interval=schedule.interval,
+                minute_of_day=schedule.minute_of_day,
+                time_zone=schedule.time_zone,
+                after=now,
+            )
+            schedule.save(update_fields=["next_run_at", "updated_at"])
+    return due
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The outbox
+
+
+def notifications_send_due(*, batch: int = 50, now: datetime | None = None) -> int:
+    """Sends due emails from the outbox. Claimed with a lease (SKIP LOCKED), so two workers never send the same one;
+    a worker that dies mid-send leaves a lease that expires and the email is sent again with the same Message-ID.
+    A failed send is retried with backoff: an SMTP outage delays emails, never loses them."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        claimed = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(
+                Q(status=NotificationStatus.PENDING, next_attempt_at__lte=now)
+                | Q(status=NotificationStatus.SENDING, lease_until__lt=now)
+            )
+            .order_by("next_attempt_at", "id")[:batch]
+        )
+        for note in claimed:
+            note.status, note.lease_until, note.attempts = NotificationStatus.SENDING, now + LEASE, note.attempts + 1
+            note.save(update_fields=["status", "lease_until", "attempts", "updated_at"])
+    sent = 0
+    for note in claimed:
+        message = EmailMultiAlternatives(
+            subject=note.subject, body=note.body_text, to=[note.to_email], headers={"Message-ID": note.message_id}
+        )
+        message.attach_alternative(note.body_html, "text/html")
+        try:
+            message.send()
+        except Exception as error:  # any failure of the mail server: retry later, never lose the email
+            backoff = min(timedelta(seconds=30) * 2 ** (note.attempts - 1), timedelta(hours=1))
+            status = NotificationStatus.FAILED if note.attempts >= MAX_SEND_ATTEMPTS else NotificationStatus.PENDING
+            Notification.objects.filter(pk=note.pk).update(
+                status=status,
+                next_attempt_at=timezone.now() + backoff,
+                lease_until=None,
+                last_error=f"{type(error).__name__}: {error}"[:2000],
+                updated_at=timezone.now(),
+            )
+            continue
+        Notification.objects.filter(pk=note.pk).update(
+            status=NotificationStatus.SENT, sent_at=timezone.now(), lease_until=None, updated_at=timezone.now()
+        )
+        sent += 1
+    return sent
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Before saving, and "test now"
+
+
+def alert_preview(
+    *,
+    owner,
+    visual: Visual,
+    cell_key: str,
+    condition: str,
+    threshold: Decimal,
+    tolerance: Decimal | None,
+    period: str,
+    history: int = 30,
+) -> dict[str, Any]:
+    """The cell as the owner sees it, what the alert would have done on the dataset's recent refreshes, and the
+    projected number of evaluations per month."""
+    _check_settings(spec=visual.spec, condition=condition, period=period, threshold=threshold, tolerance=tolerance)
+    cell, _, version = cell_of(visual=visual, owner=owner, key=cell_key)
+    dataset = visual.dataset
+    fired, checked = 0, 0
+    if dataset.import_mode == Dataset.ImportMode.SPICE:
+        for snapshot in dataset.snapshots.order_by("-created_at")[:history]:
+            past = DataVersion(f"snapshot:{snapshot.pk}", snapshot.created_at, snapshot)
+            try:
+                result = evaluate_spec(spec=visual.spec, dataset=dataset, user=owner, version=past)
+            except (DomainError, TransientEvaluationError):
+                continue
+            outcome = evaluate(
+                result=result,
+                key=cell.key,
+                period=period,
+                spec=visual.spec,
+                condition=condition,
+                threshold=Decimal(str(threshold)),
+                tolerance=Decimal(str(tolerance)) if tolerance is not None else None,
+                now=snapshot.created_at,
+            )
+            checked += 1
+            fired += outcome.state == State.BREACHED
+    return {
+        "value": cell.value,
+        "measure": cell.measure,
+        "dimensions": visuals.parse_cell_key(cell.key)[1],
+        "as_of": version.as_of,
+        "would_have_fired": fired,
+        "refreshes_checked": checked,
+        "evaluations_per_month": projected_evaluations(dataset),
+    }
+
+
+def projected_evaluations(dataset: Dataset) -> int:
+    if dataset.import_mode == Dataset.ImportMode.SPICE:
+        per_interval = {"hourly": 720, "daily": 30, "weekly": 4}
+        if dataset.refresh_interval in per_interval:
+            return per_interval[dataset.refresh_interval]
+        return dataset.refreshes.filter(status="succeeded", created_at__gte=timezone.now() - timedelta(days=30)).count()
+    schedule = AlertSchedule.objects.filter(dataset=dataset).first()
+    return 720 if schedule and schedule.interval == AlertSchedule.Interval.HOURLY else 30
+
+
+def alert_test(*, alert: Alert) -> dict[str, Any]:
+    """Evaluates now and shows the email that would be sent; records nothing."""
+    version = current_version(alert.dataset)
+    try:
+        result = evaluate_spec(spec=alert.spec, dataset=alert.dataset, user=alert.owner, version=version)
+    except (DomainError, TransientEvaluationError) as error:
+        message = getattr(error, "message", None) or str(error)
+        return {"state": State.ERROR, "value": None, "error": message, "email": None}
+    outcome = evaluate(
+        result=result,
+        key=alert.cell_key,
+        period=alert.period,
+        spec=alert.spec,
+        condition=alert.condition,
+        threshold=alert.threshold,
+        tolerance=alert.tolerance,
+        now=timezone.now(),
+    )
+    kind = NotificationKind.NO_DATA if outcome.state == State.NO_DATA else NotificationKind.BREACH
+    return {
+        "state": outcome.state,
+        "value": outcome.value,
+        "period": outcome.period,
+        "error": "",
+        "email": render_email(alert, outcome, kind=kind, as_of=version.as_of),
+    }
