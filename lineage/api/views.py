@@ -1,10 +1,6 @@
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
-
 from django.db.models import Q
-from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -16,7 +12,7 @@ from rest_framework.views import APIView
 from catalog import selectors as catalog_selectors
 from catalog.choices import ChangeSource
 from catalog.models import Asset, Column
-from config.api import StrictQueryParamsMixin
+from config.api import StrictQueryParamsMixin, csv_response
 from lineage import selectors, services
 from lineage.models import ColumnEdge, Edge
 
@@ -59,17 +55,6 @@ class AssetLineageDiffApi(StrictQueryParamsMixin, APIView):
         return Response(s.DiffSerializer(selectors.diff_for_user(user=request.user, root=asset.pk, **params)).data)
 
 
-def _csv(columns: list[str], rows: Iterator[list]) -> Iterator[str]:
-    class Line:
-        def write(self, value: str) -> str:
-            return value
-
-    writer = csv.writer(Line())
-    yield writer.writerow(columns)
-    for row in rows:
-        yield writer.writerow(row)
-
-
 class AssetImpactApi(StrictQueryParamsMixin, APIView):
     """Everything downstream at any depth, grouped, with the owners to notify; `?format=csv` streams every row."""
 
@@ -83,9 +68,7 @@ class AssetImpactApi(StrictQueryParamsMixin, APIView):
             raise ValidationError({"format": [f"{fmt!r} is not a format; use json or csv"]})
         if fmt == "csv":
             rows = selectors.impact_rows(user=request.user, root=asset.pk)
-            response = StreamingHttpResponse(_csv(selectors.IMPACT_CSV_COLUMNS, rows), content_type="text/csv")
-            response["Content-Disposition"] = f'attachment; filename="impact-{asset.pk}.csv"'
-            return response
+            return csv_response(filename=f"impact-{asset.pk}.csv", columns=selectors.IMPACT_CSV_COLUMNS, rows=rows)
         return Response(s.ImpactSerializer(selectors.impact_summary(user=request.user, root=asset.pk)).data)
 
 
