@@ -5,34 +5,57 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count
+from django.test import override_settings
 from django.utils import timezone
 
-from access.models import Grant
+from access.models import Grant, UserAttribute
 from catalog.choices import AssetKind, AssetStatus, ChangeSource, Environment
+from catalog.datasets import dataset_preview, visual_data
 from catalog.history import asset_history
-from catalog.management.commands.seed_demo import Seeder
-from catalog.models import Asset, AssetView, BusinessUnit, Column, Customer, FolderMembership, ProductLine
+from catalog.management.commands.seed_demo import Seeder, sales_write, samples_write
+from catalog.models import (
+    Asset,
+    AssetView,
+    BusinessUnit,
+    Column,
+    ColumnRule,
+    Customer,
+    Dataset,
+    FolderMembership,
+    ProductLine,
+    RefreshRun,
+    RowRule,
+    Snapshot,
+    Visual,
+)
 from catalog.reports import report_run
+from catalog.tasks import dataset_refresh_task
+from catalog.visuals import cell_key
 from lineage.choices import ALLOWED_KINDS, EdgeKind, Transformation
 from lineage.models import ColumnEdge, Edge, Release
 from lineage.selectors import edges_at, lineage_diff, lineage_subgraph, provenance
 
 pytestmark = pytest.mark.django_db
 
+# The products' columns are those of their sample data.
 MESH_PRODUCTS = {
-    "Customer": {"customer_id", "first_name", "last_name", "email", "phone", "date_of_birth", "postcode"},
-    "Claim": {"claim_id", "cust_nbr", "policy_id", "claim_amount", "loss_date", "status"},
-    "Policy": {"policy_id", "customer_id", "premium_amount"},
-    "Encounter": {"encounter_id", "patient_email", "patient_phone", "provider", "encounter_date"},
-    "SalesOpportunity": {"opportunity_id", "customer_id", "contact_email", "contact_phone", "stage", "amount"},
+    "Customer": {"Customer_ID", "First_Name", "Last_Name", "Email", "Phone", "Date_Of_Birth", "Postcode"},
+    "Claim": {"Claim_ID", "Cust_Nbr", "Policy_ID", "Claim_Amount", "Loss_Date", "Status"},
+    "Policy": {"Policy_ID", "Customer_ID", "Product", "Premium", "Start_Date"},
+    "Encounter": {"Encounter_ID", "Customer_ID", "Inbound_Email", "Inbound_Phone", "Encounter_Date"},
+    "SalesOpportunity": {"Opportunity_ID", "Customer_ID", "Contact_Email", "Contact_Phone", "Stage", "Amount"},
 }
+SALES_COLUMNS = ["Category", "Segment", "Ship Mode", "Order Date", "Sales", "Profit"]
 
 
 def seed() -> str:
@@ -42,12 +65,14 @@ def seed() -> str:
 
 
 @pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
-    """Seeds once for the module (a seed takes seconds) in a transaction that is rolled back afterwards.
+def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Seeds once for the module (a seed takes seconds) in a transaction that is rolled back afterwards, with its
+    uploads and snapshots in a temporary folder.
 
     Each test still runs in its own savepoint inside it, so a test that writes (seeding again) leaves nothing behind.
     """
-    with django_db_blocker.unblock(), transaction.atomic():
+    media = tmp_path_factory.mktemp("media")
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media), transaction.atomic():
         yield seed()
         transaction.set_rollback(True)
 
@@ -85,10 +110,19 @@ def snapshot() -> dict[str, Any]:
             ColumnEdge.objects.order_by("pk").values_list("pk", "source_id", "target_id", "valid_from", "updated_at")
         ),
         "releases": list(Release.objects.order_by("pk").values_list("pk", "changes", "status", "updated_at")),
+        "datasets": list(
+            Dataset.objects.order_by("pk").values_list("pk", "asset_id", "current_snapshot_id", "upload", "updated_at")
+        ),
+        "snapshots": list(Snapshot.objects.order_by("pk").values_list("pk", "path", "rows", "updated_at")),
+        "refresh runs": list(RefreshRun.objects.order_by("pk").values_list("pk", "status", "updated_at")),
+        "visuals": list(Visual.objects.order_by("pk").values_list("pk", "asset_id", "spec", "updated_at")),
+        "row rules": list(RowRule.objects.order_by("pk").values_list("pk", "allowed_values", "updated_at")),
+        "column rules": list(ColumnRule.objects.order_by("pk").values_list("pk", "column", "group_id")),
+        "user attributes": list(UserAttribute.objects.order_by("pk").values_list("pk", "name", "value")),
     }
 
 
-def test_a_failing_seed_leaves_nothing_behind(monkeypatch):
+def test_a_failing_seed_leaves_nothing_behind(monkeypatch, tmp_path):
     # given: a seed that breaks after every asset, membership and grant was written (runs before `seeded` is built)
     def fail(self):
         raise RuntimeError("disk full")
@@ -97,11 +131,12 @@ def test_a_failing_seed_leaves_nothing_behind(monkeypatch):
     before = snapshot()
 
     # when
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError), override_settings(MEDIA_ROOT=tmp_path):
         seed()
 
     # then
     assert snapshot() == before
+    assert not list(tmp_path.rglob("*.parquet"))  # nor the uploads and snapshots it wrote
 
 
 def test_seed_creates_every_kind_and_the_organisation(seeded):
@@ -127,8 +162,9 @@ def test_mesh_products_have_realistic_columns_and_owning_domains(seeded):
         assert MESH_PRODUCTS[product.name] <= set(product.columns.values_list("name", flat=True))
         assert product.domain is not None
         assert product.domain.owner_group is not None
-    email = Column.objects.get(asset__name="Customer", name="email")
+    email = Column.objects.get(asset__name="Customer", name="Email")
     assert set(email.tags.values_list("slug", flat=True)) == {"pii"}
+    assert email.asset.dataset.current_snapshot is not None  # the catalogued columns are those of its data
 
 
 def test_bi_assets_record_where_they_came_from(seeded):
@@ -200,6 +236,7 @@ def test_second_run_changes_nothing(seeded):
     assert (Edge.objects.count(), Edge.history.count(), ColumnEdge.objects.count(), Release.objects.count()) == counts
     assert "0 assets created" in output
     assert "seeding lineage... 0 edges (0 ended), 0 column edges, 0 releases" in output
+    assert "seeding data... 0 datasets, 0 snapshots (0 refresh runs), 0 visuals, 0 row rules" in output
 
 
 def test_history_is_spread_over_months_and_people(seeded):
@@ -211,7 +248,15 @@ def test_history_is_spread_over_months_and_people(seeded):
     assert max(dates) - min(dates) > timedelta(days=180)
     assert len(actors) >= 5
     assert changed_often.count() >= 3
-    assert set(Asset.history.values_list("history_source", flat=True)) == {ChangeSource.IMPORT}
+    # the seed writes as an import; only refreshes of the assets' data write as the system
+    with_data = Dataset.objects.values("asset_id")
+    assert set(Asset.history.exclude(id__in=with_data).values_list("history_source", flat=True)) == {
+        ChangeSource.IMPORT
+    }
+    assert set(Asset.history.filter(id__in=with_data).values_list("history_source", flat=True)) == {
+        ChangeSource.IMPORT,
+        ChangeSource.SYSTEM,
+    }
     assert Column.history.filter(history_type="~").exists()  # type changes
 
 
@@ -344,7 +389,7 @@ def test_column_lineage_runs_from_mesh_products_to_dataset_columns(seeded):
     )
 
     assert list(into.values_list("source__asset__name", "source__name", "transformation", "subtype")) == [
-        ("Policy", "premium_amount", Transformation.DIRECT, "AGGREGATION")
+        ("Policy", "Premium", Transformation.DIRECT, "AGGREGATION")
     ]
     assert set(ColumnEdge.objects.values_list("transformation", flat=True)) == set(Transformation.values)
     assert (
@@ -438,3 +483,200 @@ def test_as_of_before_the_release_gives_the_old_template(seeded):
     assert release.previous_template_id in then.depth and release.new_template_id not in then.depth
     assert release.new_template_id in now.depth and release.previous_template_id not in now.depth
     assert pointer(dashboard, as_of=release.created_at) == release.new_template  # the new edge holds from that instant
+
+
+# --- data behind the assets --------------------------------------------------------------------------------------
+
+
+def data_of(asset: Asset) -> str:
+    """The path of the asset's current snapshot, for DuckDB."""
+    return str(Path(settings.MEDIA_ROOT) / asset.dataset.current_snapshot.path)
+
+
+def sales() -> Dataset:
+    return Dataset.objects.select_related("asset", "current_snapshot").get(asset__name="Retail sales")
+
+
+def product(name: str) -> Asset:
+    return Asset.objects.select_related("dataset__current_snapshot").get(kind=AssetKind.DATA_PRODUCT, name=name)
+
+
+def test_sales_is_a_daily_spice_dataset_with_tens_of_thousands_of_rows(seeded):
+    dataset = sales()
+
+    snapshot = dataset.current_snapshot
+    assert dataset.import_mode == Dataset.ImportMode.SPICE
+    assert (dataset.refresh_interval, dataset.refresh_time_zone) == (Dataset.Interval.DAILY, "Europe/London")
+    assert dataset.next_refresh_at > timezone.now()
+    assert dataset.asset.business_unit.slug == "commercial"
+    assert dataset.asset.owner_group.name == "bi-developers"
+    assert 10_000 <= snapshot.rows < 100_000
+    assert [c["name"] for c in snapshot.columns] == SALES_COLUMNS
+    assert list(dataset.asset.columns.values_list("name", flat=True)) == SALES_COLUMNS
+    assert dataset.asset.attributes["row_count"] == snapshot.rows
+    assert list(dataset.refreshes.values_list("status", "snapshot")) == [(RefreshRun.Status.SUCCEEDED, snapshot.pk)]
+    with duckdb.connect() as con:
+        rows, days, categories, segments, modes, losses = con.execute(
+            'SELECT count(*), max("Order Date") - min("Order Date"), count(DISTINCT "Category"), '
+            'count(DISTINCT "Segment"), count(DISTINCT "Ship Mode"), count(*) FILTER ("Profit" < 0) '
+            "FROM read_parquet(?)",
+            [data_of(dataset.asset)],
+        ).fetchone()
+    assert rows == snapshot.rows
+    assert days > 700 and (categories, segments, modes) == (4, 4, 4)
+    assert 0 < losses < rows / 2
+
+
+def test_sales_dashboard_contains_a_table_and_a_pivot_over_the_sales_data(seeded):
+    dataset = sales()
+    dashboard = Asset.objects.get(kind=AssetKind.DASHBOARD, name="Sales performance")
+
+    contained = Asset.objects.filter(incoming_edges__source=dashboard, incoming_edges__kind=EdgeKind.CONTAINS)
+
+    assert {v.visual.dataset_id for v in contained} == {dataset.pk}
+    assert sorted(v.visual.spec["type"] for v in contained) == ["pivot", "table"]
+    assert Edge.objects.filter(
+        source=dataset.asset, target=dashboard, kind=EdgeKind.USES_DATASET, valid_to__isnull=True
+    ).exists()
+
+
+def test_sales_visuals_add_up_to_the_data(seeded):
+    staff = user("admin")
+    dataset = sales()
+    table = Visual.objects.get(dataset=dataset, spec__type="table")
+    pivot = Visual.objects.get(dataset=dataset, spec__type="pivot")
+
+    table_data = visual_data(user=staff, visual=table)
+    pivot_data = visual_data(user=staff, visual=pivot)
+
+    with duckdb.connect() as con:
+        total_sales, total_profit = con.execute(
+            'SELECT sum("Sales"), sum("Profit") FROM read_parquet(?)', [data_of(dataset.asset)]
+        ).fetchone()
+    assert table_data["measures"] == ["Sales", "Profit"] and table_data["total_row"]
+    assert len(table_data["rows"]) == 4
+    assert table_data["grid"][-1] == [float(total_sales), float(total_profit)]
+    assert (pivot_data["row_fields"], pivot_data["column_fields"]) == (["Category", "Segment"], ["Ship Mode"])
+    assert len(pivot_data["rows"]) == 16 and len(pivot_data["columns"]) == 4
+    grand = cell_key("Profit", {}, totals=["Category", "Segment", "Ship Mode"])
+    [(i, j, k)] = [(i, j, k) for i, j, k, key in pivot_data["cells"] if key == grand]
+    assert pivot_data["grid"][i][j * len(pivot_data["measures"]) + k] == float(total_profit)
+
+
+def test_the_analyst_sees_only_her_segments_and_the_sales_team_no_profit(seeded):
+    dataset = sales()
+
+    ana = dataset_preview(user=user("ana"), dataset=dataset, limit=100_000)
+    sam = dataset_preview(user=user("sam"), dataset=dataset, limit=10)
+    dan = dataset_preview(user=user("dan"), dataset=dataset, limit=10)  # no rule for his group: no rows
+
+    with duckdb.connect() as con:
+        [(hers,)] = con.execute(
+            "SELECT count(*) FROM read_parquet(?) WHERE \"Segment\" IN ('Consumer', 'Home Office')",
+            [data_of(dataset.asset)],
+        ).fetchall()
+    assert ana.restricted and ana.columns == SALES_COLUMNS
+    assert {row[1] for row in ana.rows} == {"Consumer", "Home Office"}
+    assert len(ana.rows) == hers
+    assert sam.hidden_columns == ["Profit"] and "Profit" not in sam.columns and sam.rows
+    assert dan.rows == []
+    assert Asset.objects.visible_to(user("ana")).filter(pk=dataset.asset_id).exists()
+    assert UserAttribute.objects.filter(name="department").count() >= 2
+
+
+def test_every_claim_is_made_by_a_customer_and_opportunities_link_to_customers(seeded):
+    customer, claim, policy, opportunity = (product(n) for n in ("Customer", "Claim", "Policy", "SalesOpportunity"))
+
+    with duckdb.connect() as con:
+        con.execute("CREATE TABLE customer AS SELECT * FROM read_parquet(?)", [data_of(customer)])
+        customers, ids = con.execute('SELECT count(*), count(DISTINCT "Customer_ID") FROM customer').fetchone()
+        [(claims, strangers)] = con.execute(
+            'SELECT count(*), count(*) FILTER ("Cust_Nbr" IS NULL OR "Cust_Nbr" NOT IN '
+            '(SELECT "Customer_ID" FROM customer)) FROM read_parquet(?)',
+            [data_of(claim)],
+        ).fetchall()
+        [(policies, orphans)] = con.execute(
+            'SELECT count(*), count(*) FILTER ("Customer_ID" NOT IN (SELECT "Customer_ID" FROM customer)) '
+            "FROM read_parquet(?)",
+            [data_of(policy)],
+        ).fetchall()
+        [(linked, unknown, same_contact)] = con.execute(
+            'SELECT count("Customer_ID"), count(*) FILTER ("Customer_ID" NOT IN (SELECT "Customer_ID" FROM customer)), '
+            'count(*) FILTER ("Contact_Email" IN (SELECT "Email" FROM customer) '
+            'OR "Contact_Phone" IN (SELECT "Phone" FROM customer)) FROM read_parquet(?)',
+            [data_of(opportunity)],
+        ).fetchall()
+    assert 1_000 <= customers == ids
+    assert claims > 1_000 and strangers == 0
+    assert policies >= customers and orphans == 0
+    assert linked > 1_000 and unknown == 0
+    assert same_contact == 0  # opportunities carry other contact details than the customer record
+
+
+def test_encounters_match_customers_in_four_ways(seeded):
+    customer, opportunity, encounter = (product(n) for n in ("Customer", "SalesOpportunity", "Encounter"))
+
+    with duckdb.connect() as con:
+        con.execute("CREATE TABLE customer AS SELECT * FROM read_parquet(?)", [data_of(customer)])
+        con.execute(
+            'CREATE TABLE alternate AS SELECT o.* FROM read_parquet(?) o JOIN customer c USING ("Customer_ID")',
+            [data_of(opportunity)],
+        )
+        con.execute("CREATE TABLE encounter AS SELECT * FROM read_parquet(?)", [data_of(encounter)])
+        ways = dict(
+            con.execute(
+                """
+                SELECT CASE
+                    WHEN "Customer_ID" IS NOT NULL THEN 'customer id'
+                    WHEN "Inbound_Email" IN (SELECT "Email" FROM customer)
+                        OR "Inbound_Phone" IN (SELECT "Phone" FROM customer) THEN 'customer contact'
+                    WHEN "Inbound_Email" IN (SELECT "Contact_Email" FROM alternate)
+                        OR "Inbound_Phone" IN (SELECT "Contact_Phone" FROM alternate) THEN 'opportunity contact'
+                    ELSE 'nothing' END,
+                    count(*)
+                FROM encounter GROUP BY 1
+                """
+            ).fetchall()
+        )
+        [(unknown_ids,)] = con.execute(
+            'SELECT count(*) FROM encounter WHERE "Customer_ID" NOT IN (SELECT "Customer_ID" FROM customer)'
+        ).fetchall()
+
+    total = sum(ways.values())
+    assert set(ways) == {"customer id", "customer contact", "opportunity contact", "nothing"}
+    assert unknown_ids == 0
+    for way, share in {
+        "customer id": 0.30,
+        "customer contact": 0.25,
+        "opportunity contact": 0.25,
+        "nothing": 0.20,
+    }.items():
+        assert abs(ways[way] / total - share) < 0.05, (way, ways)
+
+
+def test_the_refreshes_queued_by_the_seed_find_nothing_to_do(seeded):
+    # given: what the on-commit tasks of the seed's refresh requests would run
+    runs = list(RefreshRun.objects.values_list("pk", flat=True))
+    before = snapshot()
+
+    # when
+    for pk in runs:
+        dataset_refresh_task(refresh_id=pk)
+
+    # then
+    assert len(runs) == Dataset.objects.count() >= 6
+    assert snapshot() == before
+
+
+def test_the_generated_files_are_the_same_on_every_run(tmp_path):
+    (first := tmp_path / "first").mkdir()
+    (second := tmp_path / "second").mkdir()
+
+    files = [sales_write(first), *samples_write(first).values()]
+    again = [sales_write(second), *samples_write(second).values()]
+
+    with duckdb.connect() as con:
+        for one, other in zip(files, again, strict=True):
+            rows = con.execute("SELECT * FROM read_parquet(?)", [str(one)]).fetchall()
+            assert rows == con.execute("SELECT * FROM read_parquet(?)", [str(other)]).fetchall()
+            assert rows, one.name

@@ -8,42 +8,60 @@ created/updated times are back-dated to match, and some of them get recorded vie
 Lineage is written through `lineage.services` the same way: each relationship once, valid from when both ends
 existed (or from a dated event: a release, a retirement), so lineage as of any past date and diffs between dates
 show what happened; a relationship already on record, open or ended, is left as it is.
+
+Some assets have data, written through `catalog.datasets` as a user would: a sales dataset (50,000 order lines,
+refreshed daily) with a dashboard of a table and a pivot over it and row and column rules, and sample data of the mesh
+products whose customers, claims, opportunities and encounters overlap as a matching demo needs. The files are made
+with DuckDB from hashes of row numbers, so they are the same on every run; only assets without data get them.
 """
 
 from __future__ import annotations
 
 import random
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from itertools import pairwise
+from pathlib import Path
 from time import monotonic
 from typing import Any
 
+import duckdb
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
+from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.signals import pre_create_historical_record
 
 from access.choices import Permission
-from access.models import Grant
+from access.models import Grant, UserAttribute
 from access.services import grant_set
 from catalog.choices import AssetKind, AssetStatus, ChangeSource, Environment
+from catalog.datasets import column_rule_create, dataset_create, dataset_refresh_run, row_rule_create, visual_save
 from catalog.models import (
     Asset,
     AssetView,
     BusinessUnit,
     Column,
+    ColumnRule,
     Customer,
+    Dataset,
     Domain,
     FolderMembership,
     ProductLine,
+    RefreshRun,
+    RowRule,
+    Snapshot,
     Tag,
+    Visual,
 )
 from catalog.services import asset_upsert, asset_view_record, folder_membership_add
 from lineage.choices import EdgeKind, Transformation
@@ -430,7 +448,8 @@ DATASETS = [
         columns=CLAIMS_WITH_POLICY,
         description="Claims joined to the policy they were made under, from the Claim and Policy data products.",
         rows=264_118,
-        sql="SELECT c.claim_id, c.policy_id, p.product_code, c.claim_amount, c.loss_date, c.status, p.premium_amount\n"
+        sql="SELECT c.claim_id, c.policy_id, p.product AS product_code, c.claim_amount, c.loss_date, c.status,\n"
+        "       p.premium AS premium_amount\n"
         "FROM mesh_claims.claim c JOIN mesh_policy.policy p ON p.policy_id = c.policy_id",
         tags=("finance",),
         reads=("claim", "policy"),
@@ -447,7 +466,7 @@ DATASETS = [
         rows=151_930,
         sql="SELECT cu.customer_id, cu.email, cu.postcode, count(DISTINCT p.policy_id) AS policies_held,\n"
         "       count(DISTINCT c.claim_id) FILTER (WHERE c.status = 'open') AS open_claims,\n"
-        "       sum(p.premium_amount) AS lifetime_premium\n"
+        "       sum(p.premium) AS lifetime_premium\n"
         "FROM mesh_customer.customer cu\n"
         "LEFT JOIN mesh_policy.policy p ON p.customer_id = cu.customer_id\n"
         "LEFT JOIN mesh_claims.claim c ON c.cust_nbr = cu.customer_id\n"
@@ -475,57 +494,60 @@ DATASETS = [
 
 # --- The insurance data mesh -------------------------------------------------------------------------------------
 
+# Columns are named as the products' data names them (the sample data attached below has exactly these), so
+# attaching the data keeps their descriptions, tags and column lineage.
 CUSTOMER_COLUMNS = [
-    col("customer_id", "varchar(12)", "Mesh-wide customer key, e.g. CUS-00012345.", nullable=False),
-    col("first_name", "varchar(100)", tags=["pii"]),
-    col("last_name", "varchar(100)", tags=["pii"]),
-    col("email", "varchar(320)", tags=["pii"]),
-    col("phone", "varchar(32)", "E.164 format.", tags=["pii"]),
-    col("date_of_birth", "date", tags=["pii"]),
-    col("postcode", "varchar(10)", tags=["pii"]),
-    col("segment", "varchar(20)", "retail, sme or corporate."),
-    col("customer_since", "date"),
+    col("Customer_ID", "varchar(12)", "Mesh-wide customer key, e.g. CUS-00012345.", nullable=False),
+    col("First_Name", "varchar(100)", tags=["pii"]),
+    col("Last_Name", "varchar(100)", tags=["pii"]),
+    col("Email", "varchar(320)", tags=["pii"]),
+    col("Phone", "varchar(32)", "E.164 format.", tags=["pii"]),
+    col("Date_Of_Birth", "date", tags=["pii"]),
+    col("Postcode", "varchar(10)", tags=["pii"]),
+    col("Segment", "varchar(20)", "retail, sme or corporate."),
+    col("Customer_Since", "date"),
 ]
 CLAIM_COLUMNS = [
-    col("claim_id", "varchar(14)", "Claim reference, e.g. CLM-2024-004211.", nullable=False),
-    col("cust_nbr", "varchar(12)", "Customer number as keyed by the claims system (the Customer's customer_id)."),
-    col("policy_id", "varchar(14)", nullable=False),
-    col("claim_amount", "numeric(12,2)", "Amount claimed, in the policy currency."),
-    col("loss_date", "date", "Date of the loss event."),
-    col("reported_date", "date"),
-    col("status", "varchar(12)", "open, settled, rejected or withdrawn."),
-    col("settled_amount", "numeric(12,2)", "Empty until the claim is settled."),
-    col("adjuster", "varchar(100)"),
+    col("Claim_ID", "varchar(16)", "Claim reference, e.g. CLM-2024-004211.", nullable=False),
+    col("Cust_Nbr", "varchar(12)", "Customer number as keyed by the claims system (the Customer's Customer_ID)."),
+    col("Policy_ID", "varchar(12)", nullable=False),
+    col("Claim_Amount", "numeric(12,2)", "Amount claimed, in the policy currency."),
+    col("Loss_Date", "date", "Date of the loss event."),
+    col("Reported_Date", "date"),
+    col("Status", "varchar(12)", "open, settled, rejected or withdrawn."),
+    col("Settled_Amount", "numeric(12,2)", "Empty until the claim is settled."),
+    col("Adjuster", "varchar(100)"),
 ]
 POLICY_COLUMNS = [
-    col("policy_id", "varchar(14)", nullable=False),
-    col("customer_id", "varchar(12)", nullable=False),
-    col("product_code", "varchar(10)", "MOTOR, HOME, HEALTH, TRAVEL ..."),
-    col("premium_amount", "numeric(10,2)", "Annual premium."),
-    col("start_date", "date"),
-    col("end_date", "date"),
-    col("status", "varchar(12)"),
-    col("channel", "varchar(20)", "broker, direct or aggregator."),
+    col("Policy_ID", "varchar(12)", nullable=False),
+    col("Customer_ID", "varchar(12)", nullable=False),
+    col("Product", "varchar(10)", "MOTOR, HOME, HEALTH, TRAVEL or LIFE."),
+    col("Premium", "numeric(10,2)", "Annual premium."),
+    col("Start_Date", "date"),
+    col("End_Date", "date"),
+    col("Status", "varchar(12)"),
+    col("Channel", "varchar(20)", "broker, direct or aggregator."),
 ]
 ENCOUNTER_COLUMNS = [
-    col("encounter_id", "varchar(16)", nullable=False),
-    col("patient_email", "varchar(320)", tags=["pii"]),
-    col("patient_phone", "varchar(32)", tags=["pii"]),
-    col("provider", "varchar(200)", "Hospital or clinic that billed the encounter."),
-    col("encounter_date", "date"),
-    col("encounter_type", "varchar(20)", "inpatient, outpatient or day case."),
-    col("diagnosis_code", "varchar(8)", "ICD-10 code of the primary diagnosis.", tags=["clinical"]),
-    col("cost", "numeric(10,2)"),
+    col("Encounter_ID", "varchar(12)", nullable=False),
+    col("Customer_ID", "varchar(12)", "Only when the provider knew the policyholder's customer number."),
+    col("Inbound_Email", "varchar(320)", "The patient's email as the provider recorded it.", tags=["pii"]),
+    col("Inbound_Phone", "varchar(32)", "The patient's phone as the provider recorded it.", tags=["pii"]),
+    col("Provider", "varchar(200)", "Hospital or clinic that billed the encounter."),
+    col("Encounter_Date", "date"),
+    col("Encounter_Type", "varchar(20)", "inpatient, outpatient or day case."),
+    col("Diagnosis_Code", "varchar(8)", "ICD-10 code of the primary diagnosis.", tags=["clinical"]),
+    col("Cost", "numeric(10,2)"),
 ]
 OPPORTUNITY_COLUMNS = [
-    col("opportunity_id", "varchar(18)", nullable=False),
-    col("customer_id", "varchar(12)", "Empty until the prospect becomes a customer."),
-    col("contact_email", "varchar(320)", tags=["pii"]),
-    col("contact_phone", "varchar(32)", tags=["pii"]),
-    col("stage", "varchar(20)", "prospect, quoted, negotiation, won, lost."),
-    col("amount", "numeric(14,2)", "Expected annual premium."),
-    col("close_date", "date"),
-    col("broker", "varchar(100)"),
+    col("Opportunity_ID", "varchar(12)", nullable=False),
+    col("Customer_ID", "varchar(12)", "Empty until the prospect becomes a customer."),
+    col("Contact_Email", "varchar(320)", "Who to contact about it: often not the customer's own email.", tags=["pii"]),
+    col("Contact_Phone", "varchar(32)", "Who to contact about it: often not the customer's own phone.", tags=["pii"]),
+    col("Stage", "varchar(20)", "prospect, quoted, negotiation, won, lost."),
+    col("Amount", "numeric(14,2)", "Expected annual premium."),
+    col("Close_Date", "date"),
+    col("Broker", "varchar(100)"),
 ]
 
 
@@ -557,7 +579,7 @@ DATA_PRODUCTS = [
         classification="confidential",
         changes=(
             Change(240, "tom", {"name": "Customers"}),
-            Change(120, "maria", {"columns": without(CUSTOMER_COLUMNS, "segment"), "tags": ["pii"]}),
+            Change(120, "maria", {"columns": without(CUSTOMER_COLUMNS, "Segment"), "tags": ["pii"]}),
             Change(15, "tom", {"description": "Every policyholder once."}),
         ),
     ),
@@ -575,7 +597,7 @@ DATA_PRODUCTS = [
             Change(
                 210,
                 "raj",
-                {"columns": retyped(CLAIM_COLUMNS, claim_amount="double precision", settled_amount="double precision")},
+                {"columns": retyped(CLAIM_COLUMNS, Claim_Amount="double precision", Settled_Amount="double precision")},
             ),
             Change(120, "raj", {"tags": []}),
             Change(35, "claire", {"description": "Every claim.", "tags": ["gold"]}),
@@ -609,7 +631,7 @@ DATA_PRODUCTS = [
         tags=("pii", "clinical"),
         classification="restricted",
         changes=(
-            Change(70, "omar", {"columns": retagged(ENCOUNTER_COLUMNS, patient_phone=[])}),
+            Change(70, "omar", {"columns": retagged(ENCOUNTER_COLUMNS, Inbound_Phone=[])}),
             Change(20, "nadia", {"description": "Care encounters billed under health policies."}),
         ),
         derived_from=("customer",),
@@ -626,7 +648,7 @@ DATA_PRODUCTS = [
         classification="internal",
         changes=(
             Change(110, "sam", {"name": "Opportunities"}),
-            Change(95, "lena", {"columns": retyped(OPPORTUNITY_COLUMNS, amount="integer")}),
+            Change(95, "lena", {"columns": retyped(OPPORTUNITY_COLUMNS, Amount="integer")}),
         ),
         derived_from=("customer",),
     ),
@@ -787,36 +809,45 @@ RETIRED_DASHBOARDS = [
 DIRECT, INDIRECT = Transformation.DIRECT, Transformation.INDIRECT
 CLAIMS, CUSTOMER_360 = "dataset:claims-insight-claims", "dataset:claims-insight-customer-360"
 COLUMN_LINEAGE: list[tuple[str, str, str, str, str, str, str]] = [
-    ("product:claim", "claim_id", CLAIMS, "claim_id", DIRECT, "IDENTITY", ""),
-    ("product:claim", "policy_id", CLAIMS, "policy_id", DIRECT, "IDENTITY", ""),
-    ("product:policy", "policy_id", CLAIMS, "policy_id", INDIRECT, "JOIN", "Claims are joined to their policy."),
-    ("product:policy", "product_code", CLAIMS, "product_code", DIRECT, "IDENTITY", ""),
-    ("product:claim", "claim_amount", CLAIMS, "claim_amount", DIRECT, "IDENTITY", ""),
-    ("product:claim", "loss_date", CLAIMS, "loss_date", DIRECT, "IDENTITY", ""),
-    ("product:claim", "status", CLAIMS, "status", DIRECT, "IDENTITY", ""),
-    ("product:policy", "premium_amount", CLAIMS, "premium_amount", DIRECT, "IDENTITY", ""),
-    ("product:customer", "customer_id", CUSTOMER_360, "customer_id", DIRECT, "IDENTITY", ""),
-    ("product:customer", "email", CUSTOMER_360, "email", DIRECT, "IDENTITY", ""),
-    ("product:customer", "postcode", CUSTOMER_360, "postcode", DIRECT, "IDENTITY", ""),
-    ("product:policy", "policy_id", CUSTOMER_360, "policies_held", DIRECT, "AGGREGATION", "count(DISTINCT policy_id)"),
-    ("product:policy", "customer_id", CUSTOMER_360, "policies_held", INDIRECT, "JOIN", ""),
-    ("product:claim", "claim_id", CUSTOMER_360, "open_claims", DIRECT, "AGGREGATION", "count(DISTINCT claim_id)"),
-    ("product:claim", "status", CUSTOMER_360, "open_claims", INDIRECT, "FILTER", "Only claims with status open."),
-    ("product:claim", "cust_nbr", CUSTOMER_360, "open_claims", INDIRECT, "JOIN", ""),
+    ("product:claim", "Claim_ID", CLAIMS, "claim_id", DIRECT, "IDENTITY", ""),
+    ("product:claim", "Policy_ID", CLAIMS, "policy_id", DIRECT, "IDENTITY", ""),
+    ("product:policy", "Policy_ID", CLAIMS, "policy_id", INDIRECT, "JOIN", "Claims are joined to their policy."),
+    ("product:policy", "Product", CLAIMS, "product_code", DIRECT, "IDENTITY", ""),
+    ("product:claim", "Claim_Amount", CLAIMS, "claim_amount", DIRECT, "IDENTITY", ""),
+    ("product:claim", "Loss_Date", CLAIMS, "loss_date", DIRECT, "IDENTITY", ""),
+    ("product:claim", "Status", CLAIMS, "status", DIRECT, "IDENTITY", ""),
+    ("product:policy", "Premium", CLAIMS, "premium_amount", DIRECT, "IDENTITY", ""),
+    ("product:customer", "Customer_ID", CUSTOMER_360, "customer_id", DIRECT, "IDENTITY", ""),
+    ("product:customer", "Email", CUSTOMER_360, "email", DIRECT, "IDENTITY", ""),
+    ("product:customer", "Postcode", CUSTOMER_360, "postcode", DIRECT, "IDENTITY", ""),
+    ("product:policy", "Policy_ID", CUSTOMER_360, "policies_held", DIRECT, "AGGREGATION", "count(DISTINCT Policy_ID)"),
+    ("product:policy", "Customer_ID", CUSTOMER_360, "policies_held", INDIRECT, "JOIN", ""),
+    ("product:claim", "Claim_ID", CUSTOMER_360, "open_claims", DIRECT, "AGGREGATION", "count(DISTINCT Claim_ID)"),
+    ("product:claim", "Status", CUSTOMER_360, "open_claims", INDIRECT, "FILTER", "Only claims with status open."),
+    ("product:claim", "Cust_Nbr", CUSTOMER_360, "open_claims", INDIRECT, "JOIN", ""),
     (
         "product:policy",
-        "premium_amount",
+        "Premium",
         CUSTOMER_360,
         "lifetime_premium",
         DIRECT,
         "AGGREGATION",
-        "sum(premium_amount)",
+        "sum(Premium)",
     ),
-    ("product:customer", "customer_id", "product:claim", "cust_nbr", DIRECT, "IDENTITY", "Keyed by the claims system."),
-    ("product:customer", "customer_id", "product:policy", "customer_id", DIRECT, "IDENTITY", ""),
-    ("product:customer", "customer_id", "product:sales-opportunity", "customer_id", DIRECT, "IDENTITY", "Once won."),
-    ("product:customer", "email", "product:encounter", "patient_email", DIRECT, "IDENTITY", ""),
-    ("product:customer", "phone", "product:encounter", "patient_phone", DIRECT, "IDENTITY", ""),
+    ("product:customer", "Customer_ID", "product:claim", "Cust_Nbr", DIRECT, "IDENTITY", "Keyed by the claims system."),
+    ("product:customer", "Customer_ID", "product:policy", "Customer_ID", DIRECT, "IDENTITY", ""),
+    ("product:customer", "Customer_ID", "product:sales-opportunity", "Customer_ID", DIRECT, "IDENTITY", "Once won."),
+    (
+        "product:customer",
+        "Customer_ID",
+        "product:encounter",
+        "Customer_ID",
+        DIRECT,
+        "IDENTITY",
+        "When the provider knew it.",
+    ),
+    ("product:customer", "Email", "product:encounter", "Inbound_Email", DIRECT, "IDENTITY", ""),
+    ("product:customer", "Phone", "product:encounter", "Inbound_Phone", DIRECT, "IDENTITY", ""),
     (
         "dataset:patient-flow-admissions",
         "admission_id",
@@ -923,6 +954,311 @@ VIEW_PROBABILITY = {
 }
 
 
+# --- Data behind the assets --------------------------------------------------------------------------------------
+
+# A sales dataset with its data (generated, the same on every run), refreshed daily, and a dashboard over it.
+SALES_DATASET = "retail-sales"
+SALES_DASHBOARD = "sales-performance"
+SALES_ROWS = 50_000
+SEGMENTS = ["Consumer", "Corporate", "Home Office", "Online"]
+# slug, name, spec (catalog.visuals)
+SALES_VISUALS: list[tuple[str, str, dict[str, Any]]] = [
+    (
+        "sales-and-profit-by-category",
+        "Sales and profit by category",
+        {
+            "type": "table",
+            "rows": ["Category"],
+            "measures": [
+                {"field": "Sales", "agg": "sum", "label": "Sales"},
+                {"field": "Profit", "agg": "sum", "label": "Profit"},
+            ],
+            "sort": [{"by": "Sales", "direction": "desc"}],
+            "totals": {"rows": True, "grand": True},
+        },
+    ),
+    (
+        "profit-by-category-segment-and-ship-mode",
+        "Profit by category, segment and ship mode",
+        {
+            "type": "pivot",
+            "rows": ["Category", "Segment"],
+            "columns": ["Ship Mode"],
+            "measures": [{"field": "Profit", "agg": "sum", "label": "Profit"}],
+            "totals": {"rows": True, "columns": True, "grand": True},
+        },
+    ),
+]
+# Row rules on the sales data: the segments each group sees (once a dataset has row rules, other readers see no
+# rows; staff see all). Columns hidden from groups: (column, group).
+SALES_ROW_RULES = [
+    ("healthcare-analysts", ["Consumer", "Home Office"]),
+    ("bi-developers", SEGMENTS),
+    ("sales-owners", SEGMENTS),
+]
+SALES_HIDDEN_COLUMNS = [("Profit", "sales-owners")]
+# Attributes for attribute-based row rules: (username, name, value).
+USER_ATTRIBUTES = [
+    ("ana", "department", "Healthcare analytics"),
+    ("hugo", "department", "Healthcare analytics"),
+    ("sam", "department", "Sales"),
+    ("lena", "department", "Sales"),
+]
+# Sample data of the mesh products: how many customers, prospects (opportunities with no customer yet) and
+# encounters; the sample was attached this many days ago.
+SAMPLE_CUSTOMERS = 3_000
+SAMPLE_PROSPECTS = 400
+SAMPLE_ENCOUNTERS = 4_000
+SAMPLE_AGE = 6
+FIRST_NAMES = [
+    *("Oliver", "Amelia", "George", "Isla", "Harry", "Ava", "Noah", "Mia", "Jack", "Ivy", "Leo", "Freya"),
+    *("Arthur", "Lily", "Muhammad", "Florence", "Oscar", "Sophia", "Charlie", "Grace", "Jacob", "Evie"),
+    *("Thomas", "Ella", "Henry", "Poppy", "Alfie", "Aisha", "Theo", "Priya", "Mateo", "Zofia", "Kwame", "Mei"),
+]
+LAST_NAMES = [
+    *("Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Wright"),
+    *("Robinson", "Walker", "Thompson", "Evans", "Khan", "Hughes", "Green", "Edwards", "Hall", "Wood"),
+    *("Harris", "Lewis", "Martin", "Jackson", "Clarke", "Nowak", "Okafor", "Murphy", "Campbell", "Kaur", "Chen"),
+]
+
+# Every random choice is a hash of the row number and a name, so the files are the same on every run
+# (whatever the number of threads). draw(i, 'x') is uniform in [0, 1); pick() takes an item of a list by a draw.
+_MACROS = """
+CREATE MACRO draw(i, salt) AS (hash(i, salt) % 1000003) / 1000003.0;
+CREATE MACRO pick(items, x) AS items[1 + floor(x * len(items))::INTEGER];
+CREATE MACRO normal(i, salt) AS  -- standard normal (Box-Muller)
+    sqrt(-2 * ln(greatest(draw(i, salt || '1'), 1e-9))) * cos(2 * pi() * draw(i, salt || '2'));
+"""
+
+_SALES_SQL = """
+WITH drawn AS (
+    SELECT i,
+        CASE WHEN draw(i, 'category') < 0.21 THEN 'Furniture' WHEN draw(i, 'category') < 0.60 THEN 'Office Supplies'
+             WHEN draw(i, 'category') < 0.86 THEN 'Technology' ELSE 'Auto' END AS category,
+        CASE WHEN draw(i, 'segment') < 0.42 THEN 'Consumer' WHEN draw(i, 'segment') < 0.70 THEN 'Corporate'
+             WHEN draw(i, 'segment') < 0.86 THEN 'Home Office' ELSE 'Online' END AS segment,
+        CASE WHEN draw(i, 'ship') < 0.15 THEN 'First Class' WHEN draw(i, 'ship') < 0.35 THEN 'Second Class'
+             WHEN draw(i, 'ship') < 0.95 THEN 'Standard Class' ELSE 'Same Day' END AS ship_mode,
+        -- two years of orders, growing: later days are drawn more often
+        DATE '2023-01-01' + floor(pow(draw(i, 'day'), 0.85) * 731)::INTEGER AS order_date,
+        CASE WHEN draw(i, 'discount') < 0.48 THEN 0 WHEN draw(i, 'discount') < 0.68 THEN 0.1
+             WHEN draw(i, 'discount') < 0.84 THEN 0.2 WHEN draw(i, 'discount') < 0.95 THEN 0.3 ELSE 0.5 END
+            AS discount
+    FROM range(?) t(i)
+), priced AS (
+    SELECT *,
+        round(CASE category WHEN 'Furniture' THEN 320 WHEN 'Office Supplies' THEN 55 WHEN 'Technology' THEN 380
+                            ELSE 160 END * exp(0.8 * normal(i, 'price')) * (1 - discount), 2) AS sales,
+        CASE category WHEN 'Furniture' THEN 0.10 WHEN 'Office Supplies' THEN 0.24 WHEN 'Technology' THEN 0.21
+                      ELSE 0.14 END AS margin
+    FROM drawn
+)
+SELECT category AS "Category", segment AS "Segment", ship_mode AS "Ship Mode", order_date AS "Order Date",
+    sales::DECIMAL(12, 2) AS "Sales",
+    -- heavy discounts lose money
+    round(sales * (margin - 1.1 * discount + 0.3 * (draw(i, 'margin') - 0.5)), 2)::DECIMAL(12, 2) AS "Profit"
+FROM priced
+ORDER BY order_date, i
+"""
+
+# The mesh samples. Claims are made on policies, so every Claim.Cust_Nbr is a Customer.Customer_ID. Opportunities
+# of customers carry other contact details than the customer record (a work email, a landline); prospects have no
+# customer yet. Encounters match customers in four ways, each from a quarter or so of them: by Customer_ID; only by
+# an email or phone of the customer record; only by an email or phone of one of the customer's opportunities; not
+# at all. Each kind of contact has numbers of its own (+447 customers, +442 opportunities, +443 prospects, +441
+# walk-in patients), so no match happens by accident.
+_CUSTOMER_SQL = """
+CREATE TABLE customer AS
+SELECT n,
+    printf('CUS-%08d', 10000 + n) AS "Customer_ID",
+    pick(first, draw(n, 'first')) AS "First_Name",
+    pick(last, draw(n, 'last')) AS "Last_Name",
+    lower(pick(first, draw(n, 'first')) || '.' || pick(last, draw(n, 'last'))) || n || '@'
+        || pick(['mail.example.com', 'post.example.net', 'inbox.example.org'], draw(n, 'domain')) AS "Email",
+    '+447' || (100000000 + 37 * n)::VARCHAR AS "Phone",
+    DATE '1945-01-01' + floor(draw(n, 'born') * 20000)::INTEGER AS "Date_Of_Birth",
+    pick(['LS', 'M', 'B', 'BS', 'EH', 'G', 'CF', 'NE', 'SW', 'N', 'OX', 'CB'], draw(n, 'area'))
+        || (1 + floor(draw(n, 'district') * 20))::INTEGER || ' ' || floor(draw(n, 'sector') * 10)::INTEGER
+        || pick(['AB', 'DE', 'FG', 'HJ', 'LN', 'PQ', 'RT', 'UW', 'XY'], draw(n, 'unit')) AS "Postcode",
+    CASE WHEN draw(n, 'segment') < 0.78 THEN 'retail' WHEN draw(n, 'segment') < 0.95 THEN 'sme' ELSE 'corporate' END
+        AS "Segment",
+    greatest(DATE '2012-01-01' + floor(draw(n, 'since') * 4500)::INTEGER, "Date_Of_Birth" + INTERVAL 18 YEAR)::DATE
+        AS "Customer_Since"
+FROM names, range(1, ? + 1) t(n)
+"""
+_POLICY_SQL = """
+CREATE TABLE policy AS
+WITH drawn AS (
+    SELECT c.n, j, c."Customer_ID", greatest(c."Customer_Since", DATE '2019-01-01') AS earliest,
+        draw(c.n * 10 + j, 'product') AS p
+    FROM customer c, range(3) k(j)
+    WHERE j < 1 + floor(draw(c.n, 'policies') * 2.4)
+), numbered AS (
+    SELECT *, row_number() OVER (ORDER BY n, j) AS m,
+        CASE WHEN p < 0.36 THEN 'MOTOR' WHEN p < 0.64 THEN 'HOME' WHEN p < 0.84 THEN 'HEALTH'
+             WHEN p < 0.95 THEN 'TRAVEL' ELSE 'LIFE' END AS product
+    FROM drawn
+), started AS (
+    SELECT *, earliest + floor(draw(m, 'start') * (DATE '2025-06-30' - earliest))::INTEGER AS start FROM numbered
+)
+SELECT m AS n,
+    printf('POL-%08d', 500000 + m) AS "Policy_ID",
+    "Customer_ID",
+    product AS "Product",
+    round(CASE product WHEN 'MOTOR' THEN 620 WHEN 'HOME' THEN 340 WHEN 'HEALTH' THEN 1150 WHEN 'TRAVEL' THEN 90
+                       ELSE 480 END * (0.6 + 0.9 * draw(m, 'premium')), 2)::DECIMAL(10, 2) AS "Premium",
+    start AS "Start_Date",
+    (start + INTERVAL 1 YEAR)::DATE AS "End_Date",
+    CASE WHEN draw(m, 'cancelled') < 0.05 THEN 'cancelled'
+         WHEN start + INTERVAL 1 YEAR < DATE '2025-06-30' THEN 'lapsed' ELSE 'active' END AS "Status",
+    CASE WHEN draw(m, 'channel') < 0.45 THEN 'broker' WHEN draw(m, 'channel') < 0.8 THEN 'direct' ELSE 'aggregator' END
+        AS "Channel"
+FROM started
+"""
+_CLAIM_SQL = """
+CREATE TABLE claim AS
+WITH drawn AS (
+    SELECT p.*, j FROM policy p, range(2) k(j)
+    WHERE draw(p.n, 'claimed') < CASE j WHEN 0 THEN 0.45 ELSE 0.1 END
+), numbered AS (
+    SELECT *, row_number() OVER (ORDER BY n, j) AS q,
+        "Start_Date" + floor(draw(n * 2 + j, 'loss') * (least("End_Date", DATE '2025-06-30') - "Start_Date"))::INTEGER
+            AS loss
+    FROM drawn
+), amounts AS (
+    SELECT *,
+        round(CASE "Product" WHEN 'MOTOR' THEN 2400 WHEN 'HOME' THEN 3100 WHEN 'HEALTH' THEN 1800
+                             WHEN 'TRAVEL' THEN 650 ELSE 25000 END * exp(0.9 * normal(q, 'amount')), 2) AS amount,
+        draw(q, 'status') AS s
+    FROM numbered
+)
+SELECT q AS n,
+    printf('CLM-%d-%06d', year(loss), q) AS "Claim_ID",
+    "Customer_ID" AS "Cust_Nbr",
+    "Policy_ID",
+    amount::DECIMAL(12, 2) AS "Claim_Amount",
+    loss AS "Loss_Date",
+    loss + floor(draw(q, 'reported') * 21)::INTEGER AS "Reported_Date",
+    CASE WHEN s < 0.62 THEN 'settled' WHEN s < 0.82 THEN 'open' WHEN s < 0.94 THEN 'rejected' ELSE 'withdrawn' END
+        AS "Status",
+    CASE WHEN s < 0.62 THEN round(amount * (0.55 + 0.45 * draw(q, 'settled')), 2)::DECIMAL(12, 2) END
+        AS "Settled_Amount",
+    pick(['A. Morgan', 'B. Osei', 'C. Lindgren', 'D. Farrell', 'E. Nakamura', 'F. Byrne'], draw(q, 'adjuster'))
+        AS "Adjuster"
+FROM amounts
+"""
+_OPPORTUNITY_SQL = """
+CREATE TABLE opportunity AS
+WITH drawn AS (
+    SELECT c.n, j, c."Customer_ID", c."First_Name", c."Last_Name" FROM customer c, range(2) k(j)
+    WHERE draw(c.n, 'opportunities') < CASE j WHEN 0 THEN 0.65 ELSE 0.2 END
+    UNION ALL
+    SELECT -p, 0, NULL, pick(first, draw(-p, 'first')), pick(last, draw(-p, 'last')) FROM names, range(1, ? + 1) t(p)
+), numbered AS (
+    SELECT *, row_number() OVER (ORDER BY n < 0, abs(n), j) AS o FROM drawn
+)
+SELECT o AS n,
+    printf('OPP-%08d', 700000 + o) AS "Opportunity_ID",
+    "Customer_ID",
+    CASE WHEN n < 0 THEN lower("First_Name" || '.' || "Last_Name") || '.' || -n || '@mail.example.com'
+         WHEN j = 0 THEN lower(left("First_Name", 1) || "Last_Name") || n || '@'
+             || pick(['northwind.example', 'contoso.example', 'fabrikam.example', 'adatum.example'], draw(n, 'work'))
+         ELSE lower("First_Name" || '.' || "Last_Name") || '.' || n || '@altmail.example.net' END AS "Contact_Email",
+    CASE WHEN n < 0 THEN '+443' || (100000000 + 41 * -n)::VARCHAR ELSE '+442' || (100000000 + 10 * n + j)::VARCHAR END
+        AS "Contact_Phone",
+    CASE WHEN draw(o, 'stage') < 0.15 THEN 'prospect' WHEN draw(o, 'stage') < 0.35 THEN 'quoted'
+         WHEN draw(o, 'stage') < 0.5 THEN 'negotiation' WHEN draw(o, 'stage') < 0.8 THEN 'won' ELSE 'lost' END
+        AS "Stage",
+    round(200 + 2800 * draw(o, 'amount'), 2)::DECIMAL(14, 2) AS "Amount",
+    DATE '2023-01-01' + floor(draw(o, 'close') * 900)::INTEGER AS "Close_Date",
+    pick(['Direct', 'Harbour Brokers', 'Lakeside Insurance Services', 'Pennine Partners', 'Thames Cover'],
+         draw(o, 'broker')) AS "Broker"
+FROM numbered
+"""
+_ENCOUNTER_SQL = """
+CREATE TABLE encounter AS
+WITH drawn AS (
+    SELECT e,
+        CASE WHEN draw(e, 'match') < 0.30 THEN 'id' WHEN draw(e, 'match') < 0.55 THEN 'contact'
+             WHEN draw(e, 'match') < 0.80 THEN 'alternate' ELSE 'none' END AS how,
+        1 + floor(draw(e, 'who') * (SELECT count(*) FROM customer))::INTEGER AS who,
+        1 + floor(draw(e, 'which') * (SELECT count(*) FROM opportunity WHERE "Customer_ID" IS NOT NULL))::INTEGER
+            AS which,
+        draw(e, 'via') AS via  -- email, phone or both
+    FROM range(1, ? + 1) t(e)
+), alternates AS (
+    SELECT row_number() OVER (ORDER BY n) AS which, "Contact_Email", "Contact_Phone"
+    FROM opportunity WHERE "Customer_ID" IS NOT NULL
+)
+SELECT d.e AS n,
+    printf('ENC-%08d', 900000 + d.e) AS "Encounter_ID",
+    CASE WHEN how = 'id' THEN c."Customer_ID" END AS "Customer_ID",
+    CASE how WHEN 'id' THEN CASE WHEN via < 0.5 THEN c."Email" END
+             WHEN 'contact' THEN CASE WHEN via < 0.7 THEN c."Email" END
+             WHEN 'alternate' THEN CASE WHEN via < 0.7 THEN a."Contact_Email" END
+             ELSE CASE WHEN via < 0.8 THEN 'patient' || d.e || '@walkin.example.com' END END AS "Inbound_Email",
+    CASE how WHEN 'id' THEN CASE WHEN via >= 0.6 THEN c."Phone" END
+             WHEN 'contact' THEN CASE WHEN via >= 0.4 THEN c."Phone" END
+             WHEN 'alternate' THEN CASE WHEN via >= 0.4 THEN a."Contact_Phone" END
+             ELSE CASE WHEN via >= 0.5 THEN '+441' || (100000000 + 43 * d.e)::VARCHAR END END AS "Inbound_Phone",
+    pick(['Northwind Health', 'St Aidan''s Hospital Trust', 'Riverside Clinics', 'Meridian Care Group'],
+         draw(d.e, 'provider')) AS "Provider",
+    DATE '2024-01-01' + floor(draw(d.e, 'date') * 540)::INTEGER AS "Encounter_Date",
+    CASE WHEN draw(d.e, 'type') < 0.6 THEN 'outpatient' WHEN draw(d.e, 'type') < 0.85 THEN 'day case'
+         ELSE 'inpatient' END AS "Encounter_Type",
+    pick(['J06.9', 'M54.5', 'I10', 'E11.9', 'K21.9', 'S52.5', 'R07.4', 'N39.0', 'J45.9', 'F41.1'], draw(d.e, 'dx'))
+        AS "Diagnosis_Code",
+    round(CASE WHEN draw(d.e, 'type') < 0.6 THEN 180 WHEN draw(d.e, 'type') < 0.85 THEN 900 ELSE 4200 END
+          * (0.5 + draw(d.e, 'cost')), 2)::DECIMAL(10, 2) AS "Cost"
+FROM drawn d
+JOIN customer c ON c.n = d.who
+JOIN alternates a ON a.which = d.which
+"""
+
+
+def _copy(con: duckdb.DuckDBPyConnection, select: str, path: Path) -> Path:
+    """Writes the rows of `select` to a Parquet file (COPY takes no parameter for its target: quoted here)."""
+    target = str(path).replace("'", "''")
+    con.execute(f"COPY ({select}) TO '{target}' (FORMAT parquet)")
+    return path
+
+
+def sales_write(folder: Path, *, rows: int = SALES_ROWS) -> Path:
+    """Order lines of a retail business over two years (2023-2024) as Parquet: Category, Segment, Ship Mode,
+    Order Date, Sales and Profit (negative on heavy discounts)."""
+    with duckdb.connect() as con:
+        con.execute(_MACROS)
+        con.execute(f"CREATE TABLE sales AS {_SALES_SQL}", [rows])
+        return _copy(con, "SELECT * FROM sales", folder / "retail-sales.parquet")
+
+
+def samples_write(
+    folder: Path,
+    *,
+    customers: int = SAMPLE_CUSTOMERS,
+    prospects: int = SAMPLE_PROSPECTS,
+    encounters: int = SAMPLE_ENCOUNTERS,
+) -> dict[str, Path]:
+    """Sample data of the five mesh products as Parquet files, by product slug; columns as the catalog names them."""
+    with duckdb.connect() as con:
+        con.execute(_MACROS)
+        con.execute(
+            "CREATE TABLE names AS SELECT ?::VARCHAR[] AS first, ?::VARCHAR[] AS last", [FIRST_NAMES, LAST_NAMES]
+        )
+        con.execute(_CUSTOMER_SQL, [customers])
+        con.execute(_POLICY_SQL)
+        con.execute(_CLAIM_SQL)
+        con.execute(_OPPORTUNITY_SQL, [prospects])
+        con.execute(_ENCOUNTER_SQL, [encounters])
+        tables = {"customer": "customer", "claim": "claim", "policy": "policy", "encounter": "encounter"}
+        tables["sales-opportunity"] = "opportunity"
+        # n numbers the rows of every table: it orders the file and is left out of it
+        return {
+            slug: _copy(con, f"SELECT * EXCLUDE (n) FROM {table} ORDER BY n", folder / f"{slug}.parquet")
+            for slug, table in tables.items()
+        }
+
+
 @dataclass
 class Seeder:
     """Writes the demo organisation; remembers what this run created so only that is back-dated and viewed."""
@@ -945,6 +1281,8 @@ class Seeder:
     edges_touched: set[int] = field(default_factory=set)  # created or ended in this run
     column_edges_created: dict[int, datetime] = field(default_factory=dict)  # in this run, with their start
     releases_created: int = 0
+    data_assets: list[Asset] = field(default_factory=list)  # the sales dataset, its dashboard and visuals
+    files: list[Path] = field(default_factory=list)  # uploads and snapshots written in this run
 
     # --- time ----------------------------------------------------------------------------------------------------
 
@@ -999,7 +1337,13 @@ class Seeder:
         moments = [self.at(d) for d in days]
         if not_before is not None:
             moments[0] = max(moments[0], not_before)
-        if Asset.objects.filter(kind=kind, external_id=external_id).exists():
+        existing = Asset.objects.filter(kind=kind, external_id=external_id).first()
+        if existing is not None:
+            if kind in (AssetKind.DATASET, AssetKind.DATA_PRODUCT) and Dataset.objects.filter(asset=existing).exists():
+                # Its data decides its columns and row count (each refresh writes them), not the catalogue here.
+                final.pop("columns", None)
+                if "row_count" in existing.attributes and "attributes" in final:
+                    final["attributes"] = {**final["attributes"], "row_count": existing.attributes["row_count"]}
             asset, _ = asset_upsert(actor=self.users[by], source=SOURCE, kind=kind, external_id=external_id, **final)
             self.assets[external_id] = asset
             return asset
@@ -1718,6 +2062,175 @@ class Seeder:
             linked.add((source_column.pk, target_column.pk))
             self.column_edges_created[edge.pk] = max(self.created(source), self.created(target)) + timedelta(minutes=10)
 
+    # --- data ----------------------------------------------------------------------------------------------------
+
+    def seed_data(self) -> None:
+        """Data behind some assets: the sales dataset (SPICE, refreshed daily) with a dashboard of a table and a pivot
+        over it and row and column rules, and sample data of the mesh products.
+
+        Files are generated (DuckDB, the same on every run) only for what has no data yet, uploaded through
+        `catalog.datasets`, and refreshed here, inside the seed's transaction: a refresh is queued for after the
+        commit, and by then it has run, so the queued task finds nothing to do."""
+        started = monotonic()
+        models = (Dataset, Snapshot, RefreshRun, Visual, RowRule, ColumnRule, UserAttribute)
+        before = [model.objects.count() for model in models]
+        edges = len(self.edges_created)
+        attached: list[str] = []
+        with tempfile.TemporaryDirectory(prefix="seed-demo-") as folder:
+            sales = self._sales_dataset(Path(folder), attached)
+            self._samples(Path(folder), attached)
+        self._sales_dashboard(sales)
+        for group, segments in SALES_ROW_RULES:
+            if not RowRule.objects.filter(dataset=sales, column="Segment", group=self.groups[group]).exists():
+                row_rule_create(dataset=sales, column="Segment", group=self.groups[group], allowed_values=segments)
+        for column, group in SALES_HIDDEN_COLUMNS:
+            column_rule_create(dataset=sales, column=column, group=self.groups[group])
+        for username, name, value in USER_ATTRIBUTES:
+            UserAttribute.objects.get_or_create(user=self.users[username], name=name, defaults={"value": value})
+        datasets, snapshots, runs, visuals, row_rules, column_rules, attributes = (
+            model.objects.count() - count for model, count in zip(models, before, strict=True)
+        )
+        self.say(
+            f"seeding data... {datasets} datasets, {snapshots} snapshots ({runs} refresh runs), {visuals} visuals, "
+            f"{row_rules} row rules, {column_rules} column rules, {attributes} user attributes, "
+            f"{len(self.edges_created) - edges} edges, in {monotonic() - started:.1f}s"
+        )
+        for line in attached:
+            self.say(f"  {line}")
+
+    def _attach(
+        self, path: Path, *, by: str, at: datetime | None, asset: Asset, attached: list[str], **fields: Any
+    ) -> Dataset:
+        """Uploads the file as the data of the asset (a dataset or data product) and runs its first refresh now.
+
+        The history both write is dated `at` (the refresh five minutes later), or now when `at` is None. Says what
+        it did in `attached`."""
+        with path.open("rb") as handle, self.dated(at):
+            dataset = dataset_create(actor=self.users[by], upload=File(handle, name=path.name), asset=asset, **fields)
+        self.files.append(Path(dataset.upload.path))
+        queued = dataset.refreshes.get(status=RefreshRun.Status.QUEUED)
+        refreshed = at + timedelta(minutes=5) if at is not None else None
+        with self.dated(refreshed):
+            run = dataset_refresh_run(refresh_id=queued.pk)
+        if run is None or run.snapshot is None:
+            raise CommandError(f"the first refresh of {dataset.asset.name} failed: {run.error if run else 'not run'}")
+        self.files.append(Path(settings.MEDIA_ROOT) / run.snapshot.path)
+        if at is not None and refreshed is not None:
+            self.timeline[dataset.asset_id] = (self.timeline.get(dataset.asset_id, (at, at))[0], refreshed)
+        schedule = "on demand"
+        if dataset.refresh_interval != Dataset.Interval.NONE:
+            schedule = f"{dataset.refresh_interval} ({dataset.refresh_time_zone})"
+        attached.append(f"{dataset.asset.name}: {run.rows:,} rows in snapshot {run.snapshot_id}, refreshed {schedule}")
+        return dataset
+
+    def _sales_dataset(self, folder: Path, attached: list[str]) -> Dataset:
+        """The sales dataset: an asset like the others, then its data, uploaded ten minutes after it was made."""
+        external_id = arn("dataset", SALES_DATASET)
+        asset = self.put(
+            kind=AssetKind.DATASET,
+            external_id=external_id,
+            name="Retail sales",
+            by="lucas",
+            age=45,
+            description="Order lines of a retail business over two years, by category, customer segment and ship "
+            "mode: the sample behind the Sales performance dashboard. Refreshed every night.",
+            owner=self.users["lucas"],
+            owner_group=self.groups["bi-developers"],
+            business_unit=self.business_units["commercial"],
+            product_line=self.product_lines["sales-performance"],
+            environment=Environment.PROD,
+            attributes={"arn": external_id, "import_mode": Dataset.ImportMode.SPICE},
+            tags=["certified"],
+        )
+        dataset = Dataset.objects.filter(asset=asset).first()
+        if dataset is None:
+            made = self.created(asset) + timedelta(minutes=10) if asset.pk in self.timeline else None
+            dataset = self._attach(
+                sales_write(folder),
+                by="lucas",
+                at=made,
+                asset=asset,
+                attached=attached,
+                name=asset.name,
+                refresh_interval=Dataset.Interval.DAILY,
+                refresh_time_zone="Europe/London",
+            )
+        self.data_assets.append(asset)
+        self.place(self.folder("production-shared-datasets"), asset, by="lucas")
+        return dataset
+
+    def _samples(self, folder: Path, attached: list[str]) -> None:
+        """Sample data of each mesh product that has none yet, attached by its owner."""
+        missing = [spec for spec in DATA_PRODUCTS if not Dataset.objects.filter(asset=self.product(spec.slug)).exists()]
+        if not missing:
+            return
+        files = samples_write(folder)
+        for spec in missing:
+            product = self.product(spec.slug)
+            at = None
+            if product.pk in self.timeline:  # made in this run: its sample came after its last change
+                at = max(self.at(SAMPLE_AGE), self.last_changed(product) + timedelta(minutes=10))
+            self._attach(files[spec.slug], by=spec.owner, at=at, asset=product, attached=attached, name=product.name)
+
+    def _sales_dashboard(self, sales: Dataset) -> None:
+        """The Sales performance dashboard: a table and a pivot over the sales dataset, with their lineage."""
+        lucas = self.users["lucas"]
+        common = {
+            "owner": lucas,
+            "owner_group": self.groups["bi-developers"],
+            "business_unit": self.business_units["commercial"],
+            "product_line": self.product_lines["sales-performance"],
+            "environment": Environment.PROD,
+        }
+        dashboard_arn = arn("dashboard", SALES_DASHBOARD)
+        dashboard = self.put(
+            kind=AssetKind.DASHBOARD,
+            external_id=dashboard_arn,
+            name="Sales performance",
+            by="lucas",
+            age=40,
+            not_before=self.created(sales.asset) + timedelta(hours=1),
+            description="Sales and profit of the retail sample by category, customer segment and ship mode.",
+            attributes={
+                "arn": dashboard_arn,
+                "published_version": 1,
+                "url": f"https://eu-west-1.quicksight.aws.amazon.com/sn/dashboards/{SALES_DASHBOARD}",
+                "sheets": ["Overview"],
+            },
+            tags=["certified"],
+            **common,
+        )
+        production = self.folder("production")
+        self.place(production, dashboard, by="lucas")
+        self.data_assets.append(dashboard)
+        for slug, name, spec in SALES_VISUALS:
+            external_id = f"{dashboard_arn}/visual/{slug}"
+            visual = Asset.objects.filter(kind=AssetKind.VISUAL, external_id=external_id).first()
+            if visual is None:
+                moment = self.created(dashboard) + timedelta(minutes=5)
+                with self.dated(moment):
+                    visual = visual_save(
+                        actor=lucas,
+                        dataset=sales,
+                        spec=spec,
+                        name=name,
+                        external_id=external_id,
+                        source=SOURCE,
+                        description=f"{spec['type'].title()} visual on the Sales performance dashboard.",
+                        **common,
+                    ).asset
+                self.timeline[visual.pk] = (moment, moment)
+            self.assets[external_id] = visual
+            self.data_assets.append(visual)
+            self.place(production, visual, by="lucas")
+            self.link(dashboard, visual, EdgeKind.CONTAINS)
+        self.link(sales.asset, dashboard, EdgeKind.USES_DATASET)
+
+    def discard_files(self) -> None:
+        """Removes the uploads and snapshots written by a run whose transaction was rolled back."""
+        for path in self.files:
+            path.unlink(missing_ok=True)
+
     def seed_placements(self) -> None:
         shared = self.folder("production-shared-datasets")
         for slug, *_ in DATA_SOURCES:
@@ -1760,6 +2273,11 @@ class Seeder:
         ).order_by("pk")
         for asset in shown:
             grant_set(group=analysts, permission=Permission.VIEW, actor=admin, asset=asset)
+        # The sales demo is open to the analysts and to the mesh's sales team; its row and column rules decide what
+        # each of them sees of the data.
+        for group in ("healthcare-analysts", "sales-owners"):
+            for asset in self.data_assets:
+                grant_set(group=self.groups[group], permission=Permission.VIEW, actor=admin, asset=asset)
         self.say(f"seeding grants... {Grant.objects.count()}")
 
     def backdate(self) -> None:
@@ -1834,10 +2352,14 @@ class Command(BaseCommand):
                 seeder.seed_mesh()
                 seeder.seed_bi()
                 seeder.seed_lineage()
+                seeder.seed_data()
                 seeder.seed_placements()
                 seeder.seed_grants()
                 seeder.backdate()
                 seeder.seed_views()
+        except BaseException:
+            seeder.discard_files()  # the rows naming them were rolled back
+            raise
         finally:
             pre_create_historical_record.disconnect(dispatch_uid="seed_demo_history_date")
         if verbosity:
@@ -1865,6 +2387,13 @@ class Command(BaseCommand):
             f"  lineage: {Edge.objects.count()} edges ({Edge.objects.filter(valid_to__isnull=True).count()} open), "
             f"{ColumnEdge.objects.count()} column edges, {Release.objects.count()} releases, "
             f"edge history rows: {Edge.history.count()}"
+        )
+        rows = Snapshot.objects.filter(pk__in=Dataset.objects.values("current_snapshot")).aggregate(n=Sum("rows"))["n"]
+        self.stdout.write(
+            f"  data: {Dataset.objects.count()} datasets ({rows or 0:,} rows in their snapshots), "
+            f"{Snapshot.objects.count()} snapshots, {RefreshRun.objects.count()} refresh runs, "
+            f"{Visual.objects.count()} visuals, {RowRule.objects.count()} row rules, "
+            f"{ColumnRule.objects.count()} column rules"
         )
         admin, ana = seeder.users["admin"], seeder.users["ana"]
         total = Asset.objects.visible_to(admin).count()
