@@ -14,10 +14,12 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q, Window
+from django.db.models.functions import RowNumber
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -262,18 +264,29 @@ def _access_key(user, dataset: Dataset) -> tuple:
     return (tuple(sorted(access.hidden_columns)), access.row_filters)
 
 
-def _dashboard_link(alert: Alert, key: str) -> str:
+def _dashboard_link(alert: Alert, key: str, *, holders: dict[int, int | None] | None = None) -> str:
+    """The page that shows the alert's visual, with the cell highlighted. `holders` (visual -> the dashboard or
+    analysis that contains it) saves the lookup when it was made for a whole batch."""
     base = settings.CARTOGRAPH_SITE_URL.rstrip("/")
     if alert.visual_id is None:
         return f"{base}/assets/{alert.dataset.asset_id}/"
-    holder = (
-        Edge.objects.filter(target_id=alert.visual_id, kind="contains", valid_to__isnull=True)
-        .order_by("id")
-        .values_list("source_id", flat=True)
-        .first()
-    )
-    page = holder or alert.visual_id
+    if holders is None:
+        holders = _holders([alert.visual_id])
+    page = holders.get(alert.visual_id) or alert.visual_id
     return f"{base}/assets/{page}/?highlight={quote(key, safe='')}#visual-{alert.visual_id}"
+
+
+def _holders(visual_ids: list[int]) -> dict[int, int | None]:
+    """Per visual, the first asset that contains it now (by edge id), or None."""
+    holders: dict[int, int | None] = dict.fromkeys(visual_ids)
+    edges = (
+        Edge.objects.filter(target_id__in=visual_ids, kind="contains", valid_to__isnull=True)
+        .order_by("-id")
+        .values_list("target_id", "source_id")
+    )
+    for visual_id, source_id in edges:  # the lowest id comes last and wins
+        holders[visual_id] = source_id
+    return holders
 
 
 def plain_number(value: Decimal | None) -> str:
@@ -284,10 +297,39 @@ def plain_number(value: Decimal | None) -> str:
     return text
 
 
-def render_email(alert: Alert, outcome: Outcome, *, kind: str, as_of: datetime | None, reason: str = "") -> dict:
-    recent = list(
-        alert.evaluations.filter(state=State.BREACHED).order_by("-evaluated_at")[:5].values("evaluated_at", "value")
+RECENT_BREACHES = 5
+
+
+def _recent_breaches(alert_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Per alert, its latest breached evaluations (newest first), for many alerts in one query."""
+    rows = (
+        Evaluation.objects.filter(alert_id__in=alert_ids, state=State.BREACHED)
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[F("alert_id")], order_by=[F("evaluated_at").desc(), F("id").desc()])
+        )
+        .filter(rank__lte=RECENT_BREACHES)
+        .order_by("alert_id", "rank")
+        .values_list("alert_id", "evaluated_at", "value")
     )
+    recent: dict[int, list[dict[str, Any]]] = {alert_id: [] for alert_id in alert_ids}
+    for alert_id, evaluated_at, value in rows:
+        recent[alert_id].append({"evaluated_at": evaluated_at, "value": value})
+    return recent
+
+
+def render_email(
+    alert: Alert,
+    outcome: Outcome,
+    *,
+    kind: str,
+    as_of: datetime | None,
+    reason: str = "",
+    recent: list[dict[str, Any]] | None = None,
+    holders: dict[int, int | None] | None = None,
+) -> dict:
+    """Subject and bodies of an alert's email. `recent` and `holders` are given when a batch looked them up."""
+    if recent is None:
+        recent = _recent_breaches([alert.pk])[alert.pk]
     context = {
         "alert": alert,
         "kind": kind,
@@ -300,7 +342,7 @@ def render_email(alert: Alert, outcome: Outcome, *, kind: str, as_of: datetime |
         "filters": alert.spec.get("filters", []),
         "recent": recent,
         "as_of": as_of,
-        "link": _dashboard_link(alert, outcome.key),
+        "link": _dashboard_link(alert, outcome.key, holders=holders),
         "reason": reason,
     }
     subjects = {
@@ -317,90 +359,147 @@ def render_email(alert: Alert, outcome: Outcome, *, kind: str, as_of: datetime |
     }
 
 
-def _notify(alert: Alert, evaluation: Evaluation | None, outcome: Outcome, *, kind: str, as_of, reason="") -> None:
-    if not alert.owner.email:
-        return
-    Notification.objects.create(
-        alert=alert,
-        evaluation=evaluation,
-        kind=kind,
-        to_email=alert.owner.email,
-        next_attempt_at=timezone.now(),
-        **render_email(alert, outcome, kind=kind, as_of=as_of, reason=reason),
+@dataclass(frozen=True)
+class _Email:
+    alert: Alert
+    evaluation: Evaluation
+    outcome: Outcome
+    kind: str
+    reason: str = ""
+
+
+ALERT_STATE_FIELDS = [
+    "state",
+    "last_evaluated_at",
+    "consecutive_failures",
+    "status_reason",
+    "status",
+    "last_value",
+    "last_notified_at",
+    "updated_at",
+]
+
+
+def _apply(items: list[tuple[Alert, Outcome | None, str]], version: DataVersion, now: datetime) -> int:
+    """Records one evaluation per alert and moves each alert's state, episodes and outbox, in a fixed number of
+    queries for the whole batch (the caller holds the alerts' row locks); returns how many emails were queued."""
+    done = set(
+        Evaluation.objects.filter(
+            alert_id__in=[alert.pk for alert, _, _ in items], dataset_version=version.label
+        ).values_list("alert_id", flat=True)
     )
-
-
-def _apply(alert: Alert, outcome: Outcome | None, error: str, version: DataVersion, now: datetime) -> bool:
-    """Records one evaluation and moves the alert's state; returns whether an email was queued."""
-    state = State.ERROR if outcome is None else outcome.state
-    try:
-        with transaction.atomic():
-            evaluation = Evaluation.objects.create(
-                alert=alert,
-                dataset_version=version.label,
-                data_as_of=version.as_of,
-                evaluated_at=now,
-                value=outcome.value if outcome else None,
-                state=state,
-                period=outcome.period if outcome else "",
-                error=error[:2000],
-            )
-    except IntegrityError:
-        return False  # evaluated at this version already (a redelivered task)
-    queued = False
-    alert.state, alert.last_evaluated_at = state, now
-    if outcome is None:
-        alert.consecutive_failures += 1
-        alert.status_reason = error[:2000]
-        if alert.consecutive_failures >= PAUSE_AFTER_FAILURES:
-            alert.status = Status.PAUSED
-            _notify(
-                alert,
-                evaluation,
-                Outcome(State.ERROR, None, alert.cell_key),
-                kind=NotificationKind.PAUSED,
-                as_of=version.as_of,
-                reason=error,
-            )
-            queued = True
-    else:
+    items = [item for item in items if item[0].pk not in done]  # evaluated at this version already (redelivered)
+    if not items:
+        return 0
+    evaluations = Evaluation.objects.bulk_create(
+        Evaluation(
+            alert=alert,
+            dataset_version=version.label,
+            data_as_of=version.as_of,
+            evaluated_at=now,
+            value=outcome.value if outcome else None,
+            state=State.ERROR if outcome is None else outcome.state,
+            period=outcome.period if outcome else "",
+            error=error[:2000],
+        )
+        for alert, outcome, error in items
+    )
+    open_episodes = {
+        episode.alert_id: episode
+        for episode in Episode.objects.filter(alert_id__in=[alert.pk for alert, _, _ in items], closed_at__isnull=True)
+    }
+    opened: list[Episode] = []
+    closed: list[int] = []
+    emails: list[_Email] = []
+    for (alert, outcome, error), evaluation in zip(items, evaluations, strict=True):
+        state = evaluation.state
+        alert.state, alert.last_evaluated_at = state, now
+        if outcome is None:
+            alert.consecutive_failures += 1
+            alert.status_reason = error[:2000]
+            if alert.consecutive_failures >= PAUSE_AFTER_FAILURES:
+                alert.status = Status.PAUSED
+                failed = Outcome(State.ERROR, None, alert.cell_key)
+                emails.append(_Email(alert, evaluation, failed, NotificationKind.PAUSED, error))
+            continue
         alert.consecutive_failures = 0
         alert.status_reason = ""
         alert.last_value = outcome.value
-        open_episode = alert.episodes.filter(closed_at__isnull=True).first()
+        open_episode = open_episodes.get(alert.pk)
         if state == State.BREACHED:
             if open_episode is None:
-                Episode.objects.create(alert=alert, opened_at=now)
+                opened.append(Episode(alert=alert, opened_at=now))
                 alert.last_notified_at = None
             if may_notify(last_notified_at=alert.last_notified_at, frequency=alert.frequency, now=now):
-                _notify(alert, evaluation, outcome, kind=NotificationKind.BREACH, as_of=version.as_of)
+                emails.append(_Email(alert, evaluation, outcome, NotificationKind.BREACH))
                 alert.last_notified_at = now
-                queued = True
         elif state == State.OK and open_episode is not None:
-            open_episode.closed_at = now
-            open_episode.save(update_fields=["closed_at", "updated_at"])
+            closed.append(open_episode.pk)
             alert.last_notified_at = None
         elif (
             state == State.NO_DATA
             and alert.notify_no_data
             and may_notify(last_notified_at=alert.last_notified_at, frequency=alert.frequency, now=now)
         ):
-            _notify(alert, evaluation, outcome, kind=NotificationKind.NO_DATA, as_of=version.as_of)
+            emails.append(_Email(alert, evaluation, outcome, NotificationKind.NO_DATA))
             alert.last_notified_at = now
-            queued = True
-    alert.save(
-        update_fields=[
-            "state",
-            "last_evaluated_at",
-            "consecutive_failures",
-            "status_reason",
-            "status",
-            "last_value",
-            "last_notified_at",
-            "updated_at",
-        ]
+    Episode.objects.bulk_create(opened)
+    if closed:
+        Episode.objects.filter(pk__in=closed).update(closed_at=now, updated_at=timezone.now())
+    _notify(emails, version)
+    stamp = timezone.now()
+    for alert, _, _ in items:
+        alert.updated_at = stamp
+    _alerts_save_state([alert for alert, _, _ in items])
+    return len(emails)
+
+
+def _alerts_save_state(alerts: list[Alert]) -> None:
+    """Saves ALERT_STATE_FIELDS of many alerts in one UPDATE ... FROM unnest(arrays). (bulk_update writes a CASE
+    with a branch per row for every field, so its cost grows with the square of the batch.)"""
+    meta = Alert._meta
+    fields = [meta.pk, *(meta.get_field(name) for name in ALERT_STATE_FIELDS)]
+    columns = [connection.ops.quote_name(field.column) for field in fields]
+    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+    assignments = ", ".join(f"{column} = v.{column}" for column in columns[1:])
+    statement = (
+        f"UPDATE {connection.ops.quote_name(meta.db_table)} AS a SET {assignments} "
+        f"FROM unnest({arrays}) AS v({', '.join(columns)}) WHERE a.{columns[0]} = v.{columns[0]}"
     )
-    return queued
+    # the attributes already hold what the fields save: ids, strings, numbers, aware datetimes and None
+    values = [[getattr(alert, field.attname) for alert in alerts] for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, values)
+
+
+def _notify(emails: list[_Email], version: DataVersion) -> None:
+    """Writes the emails into the outbox (owners without an address get none), with one lookup of recent breaches
+    and of the dashboards holding the visuals for all of them."""
+    emails = [email for email in emails if email.alert.owner.email]
+    if not emails:
+        return
+    recent = _recent_breaches([email.alert.pk for email in emails])
+    holders = _holders(sorted({email.alert.visual_id for email in emails if email.alert.visual_id is not None}))
+    due = timezone.now()
+    Notification.objects.bulk_create(
+        Notification(
+            alert=email.alert,
+            evaluation=email.evaluation,
+            kind=email.kind,
+            to_email=email.alert.owner.email,
+            next_attempt_at=due,
+            **render_email(
+                email.alert,
+                email.outcome,
+                kind=email.kind,
+                as_of=version.as_of,
+                reason=email.reason,
+                recent=recent[email.alert.pk],
+                holders=holders,
+            ),
+        )
+        for email in emails
+    )
 
 
 @dataclass
@@ -415,7 +514,12 @@ def alerts_evaluate_dataset(
 ) -> BatchReport:
     """Evaluates every active alert of a dataset at one data version, claimed in bounded batches with
     SKIP LOCKED; one visual query serves all alerts that share a spec and reader rules. Safe to rerun."""
-    dataset = Dataset.objects.select_related("asset", "source", "current_snapshot").filter(pk=dataset_id).first()
+    dataset = (
+        Dataset.objects.select_related("asset", "source", "current_snapshot")
+        .prefetch_related("column_rules", "row_rules")
+        .filter(pk=dataset_id)
+        .first()
+    )
     report = BatchReport()
     if dataset is None:
         return report
@@ -423,19 +527,30 @@ def alerts_evaluate_dataset(
     results: dict[tuple, visuals.VisualResult | str] = {}
     while True:
         with transaction.atomic():
+            evaluated = Evaluation.objects.filter(alert=OuterRef("pk"), dataset_version=version.label)
             claimed = list(
-                Alert.objects.select_for_update(skip_locked=True, of=("self",))
+                Alert.objects.select_for_update(skip_locked=True)
                 .filter(dataset=dataset, status=Status.ACTIVE)
-                .exclude(evaluations__dataset_version=version.label)
-                .select_related("owner", "dataset__asset")
+                .exclude(Exists(evaluated))
                 .order_by("id")[:batch]
             )
             if not claimed:
                 return report
             now = timezone.now()
+            # each owner once per batch; with the groups and attributes that decide which rules apply to them when
+            # the dataset has rules (the dataset was read with its rules)
+            users = get_user_model().objects.all()
+            if dataset.column_rules.all() or dataset.row_rules.all():
+                users = users.prefetch_related("groups", "attributes")
+            owners = users.in_bulk({alert.owner_id for alert in claimed})
+            readers: dict[int, tuple] = {}  # owner -> reader rules
+            items: list[tuple[Alert, Outcome | None, str]] = []
             for alert in claimed:
+                alert.dataset, alert.owner = dataset, owners[alert.owner_id]
+                if alert.owner_id not in readers:
+                    readers[alert.owner_id] = _access_key(alert.owner, dataset)
                 spec_key = json.dumps(alert.spec, sort_keys=True)
-                group = (spec_key, _access_key(alert.owner, dataset))
+                group = (spec_key, readers[alert.owner_id])
                 if group not in results:
                     report.visual_queries += 1
                     try:
@@ -450,21 +565,21 @@ def alerts_evaluate_dataset(
                         results[group] = error.message
                 result = results[group]
                 if isinstance(result, str):
-                    outcome, error = None, result
-                else:
-                    outcome = evaluate(
-                        result=result,
-                        key=alert.cell_key,
-                        period=alert.period,
-                        spec=alert.spec,
-                        condition=alert.condition,
-                        threshold=alert.threshold,
-                        tolerance=alert.tolerance,
-                        now=now,
-                    )
-                    error = ""
-                report.notifications += int(_apply(alert, outcome, error, version, now))
-                report.evaluated += 1
+                    items.append((alert, None, result))
+                    continue
+                outcome = evaluate(
+                    result=result,
+                    key=alert.cell_key,
+                    period=alert.period,
+                    spec=alert.spec,
+                    condition=alert.condition,
+                    threshold=alert.threshold,
+                    tolerance=alert.tolerance,
+                    now=now,
+                )
+                items.append((alert, outcome, ""))
+            report.notifications += _apply(items, version, now)
+            report.evaluated += len(items)
             if report.notifications:
                 from .tasks import notifications_send_task
 

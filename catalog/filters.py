@@ -14,9 +14,11 @@ from .models import Asset, BusinessUnit, Customer, Domain, ProductLine, Tag
 class AssetFilter(filters.FilterSet):
     """Filters of the asset list; unknown values are 400s naming the filter. Deleted assets only on request."""
 
-    kind = filters.MultipleChoiceFilter(choices=AssetKind.choices)
-    status = filters.MultipleChoiceFilter(choices=AssetStatus.choices)
-    environment = filters.MultipleChoiceFilter(choices=Environment.choices)
+    # Columns of the asset itself, so no row can repeat: without distinct=False (django-filter's default is True),
+    # the list became SELECT DISTINCT over every column, which sorts all matches before taking a page.
+    kind = filters.MultipleChoiceFilter(choices=AssetKind.choices, distinct=False)
+    status = filters.MultipleChoiceFilter(choices=AssetStatus.choices, distinct=False)
+    environment = filters.MultipleChoiceFilter(choices=Environment.choices, distinct=False)
     owner = filters.ModelChoiceFilter(
         field_name="owner", to_field_name="username", queryset=get_user_model().objects.all()
     )

@@ -128,6 +128,7 @@ class Asset(models.Model):
             models.Index(fields=["-view_count", "-id"], name="asset_views_idx"),
             models.Index(fields=["last_viewed_at"], name="asset_last_viewed_idx"),
             models.Index(fields=["kind", "-updated_at"], name="asset_kind_updated_idx"),
+            models.Index(fields=["name", "id"], name="asset_name_idx"),  # lists ordered by name
         ]
 
     def __str__(self) -> str:

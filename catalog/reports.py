@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDay, TruncMonth
 from django.utils import timezone
 
@@ -35,10 +35,21 @@ class Report:
 
 
 def _grouped(queryset: QuerySet[Asset], *, value: str, label: str, empty: str) -> list[list[Any]]:
-    rows = (
-        queryset.order_by().values(key=F(value), group=F(label)).annotate(count=Count("pk")).order_by("-count", "group")
-    )
-    return [[row["group"] if row["key"] is not None else empty, row["count"]] for row in rows]
+    """[label, count] per value of `value`, most first; ties by label, the assets without a value last.
+
+    Counted on the asset table alone, then labelled from the small related table: joining every asset to its label
+    before grouping took twice as long over a million assets, and hid the real number of groups from the planner.
+    """
+    relation, label_field = label.split("__")
+    counts = list(queryset.order_by().values_list(value).annotate(count=Count("pk")))
+    keys = [key for key, _ in counts if key is not None]
+    related = Asset._meta.get_field(relation).related_model
+    # Sorted by the database (its collation), as the single grouped query did.
+    labels = list(related._default_manager.filter(pk__in=keys).order_by(label_field).values_list("pk", label_field))
+    position = {pk: index for index, (pk, _) in enumerate(labels)}
+    names = dict(labels)
+    counts.sort(key=lambda row: (-row[1], position.get(row[0], len(position))))
+    return [[names[key] if key is not None else empty, count] for key, count in counts]
 
 
 def by_business_unit(queryset: QuerySet[Asset], params: dict[str, str]) -> Report:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, DateTimeField, ExpressionWrapper, F, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 
 from .choices import AssetKind
-from .models import Asset, Tag
+from .models import Asset, Dataset, RefreshRun, Tag, Visual
 
 FACET_LIMIT = 20
+SEARCH_EXACT_LIMIT = 500  # more matches than this are counted, ranked and faceted over the most recent ones
+SEARCH_SCAN_LIMIT = 30_000  # up to this many matches, reading them all beats walking the assets newest first
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
@@ -73,6 +78,10 @@ def search_tokens(query: str) -> list[str]:
     return [token.lower() for token in _TOKEN.findall(query)][:12]
 
 
+def _tsquery(tokens: list[str]) -> SearchQuery:
+    return SearchQuery(" & ".join(f"{token}:*" for token in tokens), search_type="raw", config="simple")
+
+
 def asset_search(*, queryset: QuerySet[Asset], query: str) -> QuerySet[Asset]:
     """Ranks `queryset` by how well each asset matches `query` (every word, as a prefix, must match).
 
@@ -83,7 +92,7 @@ def asset_search(*, queryset: QuerySet[Asset], query: str) -> QuerySet[Asset]:
     if not tokens:
         return queryset.none()
     if connection.vendor == "postgresql":
-        tsquery = SearchQuery(" & ".join(f"{token}:*" for token in tokens), search_type="raw", config="simple")
+        tsquery = _tsquery(tokens)
         return (
             queryset.filter(search_vector=tsquery)
             .annotate(rank=SearchRank(F("search_vector"), tsquery))
@@ -105,6 +114,49 @@ def asset_search(*, queryset: QuerySet[Asset], query: str) -> QuerySet[Asset]:
         .annotate(rank=Case(When(name_hits, then=Value(1)), default=Value(0), output_field=IntegerField()))
         .order_by("-rank", "-updated_at", "-id")
     )
+
+
+@dataclass(frozen=True)
+class SearchMatches:
+    """A ranked search whose cost is bounded: exact up to `SEARCH_EXACT_LIMIT` matches.
+
+    When more assets match (`capped`), `queryset` holds the `count` most recently updated of them, ranked among
+    themselves, and facets computed over it describe those. Ranking, counting and faceting every match of a word
+    found in a third of a million assets takes seconds; the newest 500 take tens of milliseconds.
+    """
+
+    queryset: QuerySet[Asset]
+    count: int
+    capped: bool
+
+
+def asset_search_capped(*, queryset: QuerySet[Asset], query: str) -> SearchMatches:
+    """`asset_search` over at most SEARCH_EXACT_LIMIT matches, the most recently updated; says whether more matched."""
+    limit = SEARCH_EXACT_LIMIT
+    if not search_tokens(query):
+        return SearchMatches(queryset=queryset.none(), count=0, capped=False)
+    matches = asset_search(queryset=queryset, query=query)
+    ids = matches.prefetch_related(None).values_list("pk", flat=True)
+    if connection.vendor == "postgresql" and _text_matches_estimate(query) <= SEARCH_SCAN_LIMIT:
+        # Few matches: read them all through the GIN index and keep the newest. Ordering by an expression that
+        # asset_updated_idx cannot provide stops PostgreSQL from walking that index newest first instead, which
+        # its estimates (rough for the visibility rule) often prefer and which reads most of the catalog for a
+        # word found in one asset in a hundred.
+        recency = ExpressionWrapper(F("updated_at") + Value(timedelta(0)), output_field=DateTimeField())
+        ids = ids.order_by(recency.desc(), "-id")
+    else:
+        # Common words: newest first through asset_updated_idx, stopping after `limit` matches.
+        ids = ids.order_by("-updated_at", "-id")
+    window = list(ids[: limit + 1])
+    capped = len(window) > limit
+    window = window[:limit]
+    return SearchMatches(queryset=matches.filter(pk__in=window), count=len(window), capped=capped)
+
+
+def _text_matches_estimate(query: str) -> int:
+    """PostgreSQL's estimate of how many assets contain the words (from the statistics of search_vector)."""
+    plan = json.loads(Asset.objects.filter(search_vector=_tsquery(search_tokens(query))).explain(format="json"))
+    return int((plan[0] if isinstance(plan, list) else plan)["Plan"]["Plan Rows"])
 
 
 def asset_facets(*, queryset: QuerySet[Asset]) -> dict[str, list[dict[str, Any]]]:
@@ -173,3 +225,65 @@ def folder_path(*, user, folder: Asset, max_depth: int = 20) -> list[Asset]:
         current = parent
     path.reverse()
     return path
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The data behind the assets: visuals a dashboard contains, a dataset's settings and refreshes
+
+# lineage's EdgeKind.CONTAINS, spelled out here because lineage builds on the catalog, not the other way round
+_CONTAINS = "contains"
+
+
+def asset_visuals(*, user, asset: Asset) -> list[Visual]:
+    """The visuals shown on the asset's page: for a dashboard or an analysis, the visuals it contains now (with a
+    spec, not deleted, and that the user may see) by name; for a visual, its own spec."""
+    if asset.kind == AssetKind.VISUAL:
+        return list(Visual.objects.filter(asset=asset).select_related("asset", "dataset__asset"))
+    visible = Asset.objects.visible_to(user).not_deleted().values("pk")
+    return list(
+        Visual.objects.filter(
+            asset__in=visible,
+            asset__incoming_edges__source=asset,
+            asset__incoming_edges__kind=_CONTAINS,
+            asset__incoming_edges__valid_to__isnull=True,
+        )
+        .select_related("asset", "dataset__asset")
+        .order_by("asset__name", "asset_id")
+    )
+
+
+def visual_get(*, user, pk: Any) -> Visual:
+    """The visual spec of asset `pk`; 404 when the user may not see the asset or it has no spec."""
+    asset = asset_get(user=user, pk=pk)
+    visual = Visual.objects.filter(asset=asset).select_related("asset", "dataset__asset").first()
+    if visual is None:
+        raise Http404("This asset has no visual spec.")
+    return visual
+
+
+def asset_dataset(*, asset: Asset) -> Dataset | None:
+    """The data settings of a dataset or data product asset (None when it has none)."""
+    return Dataset.objects.filter(asset=asset).select_related("asset", "source__asset", "current_snapshot").first()
+
+
+def dataset_refreshes(*, dataset: Dataset, limit: int = 20) -> list[RefreshRun]:
+    """The dataset's latest refreshes, newest first."""
+    return list(dataset.refreshes.select_related("requested_by").order_by("-created_at", "-id")[:limit])
+
+
+def dataset_active_refresh(*, dataset: Dataset) -> RefreshRun | None:
+    """The refresh of the dataset that is queued or running, if any (there is at most one)."""
+    return dataset.refreshes.filter(status__in=[RefreshRun.Status.QUEUED, RefreshRun.Status.RUNNING]).first()
+
+
+def refresh_get(*, user, pk: Any) -> RefreshRun:
+    """A refresh run of a dataset the user may see; otherwise 404."""
+    visible = Asset.objects.visible_to(user).values("pk")
+    run = (
+        RefreshRun.objects.filter(pk=pk, dataset__asset__in=visible)
+        .select_related("dataset__asset", "requested_by")
+        .first()
+    )
+    if run is None:
+        raise Http404("No refresh has this id, or you may not see its dataset.")
+    return run

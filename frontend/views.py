@@ -24,6 +24,7 @@ from catalog.history import asset_history
 from catalog.models import Asset
 from config.errors import DomainError
 
+from .dashboard_views import REFRESHES_SHOWN
 from .facets import active_filters, facet_groups
 from .forms import SearchForm, SignInForm, StaleReportForm
 from .lineage_views import explorer_config
@@ -33,6 +34,10 @@ SEARCH_PAGE_SIZE = 25
 FOLDER_PAGE_SIZE = 100
 CHART_REPORTS = ("by-business-unit", "by-owner", "by-kind")
 KIND_LABELS = dict(AssetKind.choices)
+# Asset pages with a Visuals section (the visuals a dashboard or analysis contains, or the visual itself) and with a
+# Data section (the data settings of a dataset or data product).
+VISUAL_KINDS = (AssetKind.DASHBOARD, AssetKind.ANALYSIS, AssetKind.VISUAL)
+DATA_KINDS = (AssetKind.DATASET, AssetKind.DATA_PRODUCT)
 
 
 class SignInView(auth_views.LoginView):
@@ -120,9 +125,11 @@ def search(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The asset's overview, lineage, columns, folders and history; opening it counts as one view of the asset."""
+    """The asset's overview, its visuals or its data, lineage, columns, folders and history; opening it counts as one
+    view of the asset."""
     asset = selectors.asset_get(user=request.user, pk=pk)
     services.asset_view_enqueue(asset=asset, user=request.user)
+    dataset = selectors.asset_dataset(asset=asset) if asset.kind in DATA_KINDS else None
     return render(
         request,
         "frontend/asset_detail.html",
@@ -134,6 +141,11 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": asset_history(asset=asset),
             "explorer": explorer_config(asset),
             "can_edit": selectors.asset_can_edit(user=request.user, asset=asset),
+            # the visuals are loaded one by one by the page (dashboard_views.visual_fragment)
+            "visuals": selectors.asset_visuals(user=request.user, asset=asset) if asset.kind in VISUAL_KINDS else None,
+            "dataset": dataset,
+            "refreshes": selectors.dataset_refreshes(dataset=dataset, limit=REFRESHES_SHOWN) if dataset else [],
+            "active_refresh": selectors.dataset_active_refresh(dataset=dataset) if dataset else None,
         },
     )
 

@@ -83,7 +83,11 @@ class Edge(models.Model):
         ]
         indexes = [
             models.Index(fields=["source", "kind"], condition=Q(valid_to__isnull=True), name="edge_open_out_idx"),
-            models.Index(fields=["target", "kind"], condition=Q(valid_to__isnull=True), name="edge_open_in_idx"),
+            # the source too, so reads of what flows into assets (upstream hops, the datasets a release checks)
+            # are answered from the index alone
+            models.Index(
+                fields=["target", "kind", "source"], condition=Q(valid_to__isnull=True), name="edge_open_in_idx"
+            ),
             models.Index(fields=["source", "valid_from"], name="edge_out_time_idx"),
             models.Index(fields=["target", "valid_from"], name="edge_in_time_idx"),
             models.Index(fields=["valid_to"], name="edge_valid_to_idx"),

@@ -165,7 +165,11 @@ class FacetValueSerializer(serializers.Serializer):
 
 class SearchResultSerializer(serializers.Serializer):
     query = serializers.CharField()
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(help_text="How many assets match; a lower bound when count_capped is true.")
+    count_capped = serializers.BooleanField(
+        help_text="True when more than `count` assets match. Results and facets then cover the `count` most "
+        "recently updated matches, ranked among themselves; narrow the search or add filters to see the others."
+    )
     results = AssetSerializer(many=True)
     facets = serializers.DictField(child=FacetValueSerializer(many=True))
 

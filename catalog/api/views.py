@@ -1,9 +1,5 @@
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
-
-from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
@@ -25,6 +21,7 @@ from config.api import (
     StrictLimitOffsetPagination,
     StrictOrderingFilter,
     StrictQueryParamsMixin,
+    csv_response,
 )
 
 from . import serializers as s
@@ -159,8 +156,22 @@ class FolderMemberApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class KnownCountPagination(StrictLimitOffsetPagination):
+    """Pages a result whose size is already known, without counting it again."""
+
+    def __init__(self, *, count: int) -> None:
+        self.known_count = count
+
+    def get_count(self, queryset) -> int:
+        return self.known_count
+
+
 class AssetSearchApi(StrictQueryParamsMixin, APIView):
-    """Ranked search over names, descriptions, column names and tags, with facet counts."""
+    """Ranked search over names, descriptions, column names and tags, with facet counts.
+
+    Exact up to 500 matches (selectors.SEARCH_EXACT_LIMIT); beyond that `count_capped` is true and results and facets
+    cover the 500 most recently updated matches.
+    """
 
     filterset_class = AssetFilter
 
@@ -181,15 +192,16 @@ class AssetSearchApi(StrictQueryParamsMixin, APIView):
         filterset = AssetFilter(request.query_params, queryset=selectors.asset_list(user=request.user))
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
-        matches = selectors.asset_search(queryset=filterset.qs, query=query)
-        paginator = StrictLimitOffsetPagination()
-        page = paginator.paginate_queryset(matches, request, view=self)
+        matches = selectors.asset_search_capped(queryset=filterset.qs, query=query)
+        paginator = KnownCountPagination(count=matches.count)
+        page = paginator.paginate_queryset(matches.queryset, request, view=self)
         return Response(
             {
                 "query": query,
                 "count": paginator.count,
+                "count_capped": matches.capped,
                 "results": s.AssetSerializer(page, many=True).data,
-                "facets": selectors.asset_facets(queryset=matches),
+                "facets": selectors.asset_facets(queryset=matches.queryset),
             }
         )
 
@@ -199,17 +211,6 @@ class ReportListApi(APIView):
     def get(self, request):
         """The reports there are, with their parameters."""
         return Response([{"name": name, "title": title} for name, (title, _) in reports.REPORTS.items()])
-
-
-def _csv_lines(columns: list[str], rows: Iterator[list]) -> Iterator[str]:
-    class Line:
-        def write(self, value: str) -> str:
-            return value
-
-    writer = csv.writer(Line())
-    yield writer.writerow(columns)
-    for row in rows:
-        yield writer.writerow(row)
 
 
 class ReportApi(StrictQueryParamsMixin, APIView):
@@ -234,9 +235,7 @@ class ReportApi(StrictQueryParamsMixin, APIView):
             name=name, queryset=Asset.objects.visible_to(request.user), params=request.query_params.dict()
         )
         if fmt == "csv":
-            response = StreamingHttpResponse(_csv_lines(report.columns, report.stream()), content_type="text/csv")
-            response["Content-Disposition"] = f'attachment; filename="{report.name}.csv"'
-            return response
+            return csv_response(filename=f"{report.name}.csv", columns=report.columns, rows=report.stream())
         return Response(s.ReportSerializer(report).data)
 
 

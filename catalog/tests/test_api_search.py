@@ -1,6 +1,7 @@
 import pytest
 
 from catalog import services
+from catalog.models import Asset
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +101,27 @@ def test_hostile_search_input_is_harmless(api, staff, searchable):
         response = api.get(f"/api/v1/search/?{query}")
         assert response.status_code in (200, 400), (query, response.content)
     assert search(api, "q=claim")["count"] == 4
+
+
+def test_a_search_matching_more_than_the_limit_is_capped_to_the_most_recently_updated(
+    api, staff, searchable, monkeypatch
+):
+    # given four matches, and a limit of two
+    api.force_authenticate(staff)
+    every_match = [r["id"] for r in search(api, "q=claim")["results"]]
+    newest_first = Asset.objects.filter(pk__in=every_match).order_by("-updated_at", "-id")
+    monkeypatch.setattr("catalog.selectors.SEARCH_EXACT_LIMIT", 2)
+    # when
+    body = search(api, "q=claim")
+    # then count, results and facets cover the two most recently updated matches, and say so
+    assert body["count"] == 2
+    assert body["count_capped"] is True
+    assert sorted(r["name"] for r in body["results"]) == sorted(newest_first.values_list("name", flat=True)[:2])
+    assert sum(f["count"] for f in body["facets"]["kind"]) == 2
+
+
+def test_a_search_within_the_limit_is_exact_and_says_so(api, staff, searchable):
+    api.force_authenticate(staff)
+    body = search(api, "q=claim")
+    assert body["count"] == 4
+    assert body["count_capped"] is False
