@@ -163,6 +163,12 @@ def alert_create(
     _check_settings(spec=visual.spec, condition=condition, period=period, threshold=threshold, tolerance=tolerance)
     cell, _, _ = cell_of(visual=visual, owner=owner, key=cell_key)
     measure, dims, totals, _ = visuals.parse_cell_key(cell.key)
+    date_field = (visual.spec.get("date") or {}).get("field")
+    if period != Period.FIXED and date_field not in dims:
+        raise DomainError(
+            f"this cell adds up every {date_field}; pick a cell of one period to track the latest period",
+            field="period",
+        )
     alert = Alert(
         owner=owner,
         name=(name or visual.asset.name).strip()[:300],
@@ -187,6 +193,12 @@ def alert_create(
 
 
 ALERT_FIELDS = {"name", "condition", "threshold", "tolerance", "frequency", "notify_no_data", "period", "status"}
+
+
+@transaction.atomic
+def alert_delete(*, alert: Alert) -> None:
+    """Deletes the alert with its evaluations, episodes and unsent emails."""
+    alert.delete()
 
 
 @transaction.atomic
@@ -317,6 +329,13 @@ def _recent_breaches(alert_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     return recent
 
 
+def display_number(value: float | None) -> str:
+    """A value as the dashboard shows it: thousands separators, two decimals unless it is whole (1,800; 437.39)."""
+    if value is None:
+        return ""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,.2f}"
+
+
 def render_email(
     alert: Alert,
     outcome: Outcome,
@@ -333,7 +352,7 @@ def render_email(
     context = {
         "alert": alert,
         "kind": kind,
-        "value": outcome.value,
+        "value": display_number(outcome.value),
         "period": outcome.period,
         "condition": Condition(alert.condition).label,
         "threshold": plain_number(alert.threshold),

@@ -458,7 +458,7 @@ def alert_delete(request: HttpRequest, pk: int) -> HttpResponse:
     alert = selectors.alert_get(user=request.user, pk=pk)
     asset = _pane_asset(request)
     name = alert.name
-    alert.delete()  # alerts.services has no delete; the API deletes the row the same way
+    services.alert_delete(alert=alert)
     message = f"“{name}” was deleted."
     if not _is_htmx(request):
         messages.success(request, message)

@@ -56,6 +56,9 @@ class AlertViewSet(
         alert = services.alert_create(owner=request.user, visual=visual, **data)
         return Response(s.AlertSerializer(alert).data, status=status.HTTP_201_CREATED)
 
+    def perform_destroy(self, instance):
+        services.alert_delete(alert=instance)
+
     @extend_schema(request=s.AlertUpdateSerializer, responses=s.AlertSerializer)
     def partial_update(self, request, pk=None):
         alert = self.get_object()

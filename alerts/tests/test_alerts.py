@@ -73,7 +73,7 @@ def test_breach_emails_once_per_window_and_episode(shop):
     message = mail.outbox[0]
     assert message.to == ["alice@example.com"]
     assert "Profit is above 200" in message.subject
-    assert "Profit is 340.0, which is above 200" in message.body
+    assert "Profit is 340, which is above 200" in message.body
     assert "Category = Auto" in message.body and "Segment = Online" in message.body
     assert "highlight=%7B%22m%22" in message.body and f"#visual-{shop.pivot.asset_id}" in message.body
     html = message.alternatives[0][0]
@@ -205,7 +205,7 @@ def test_test_now_records_nothing(shop):
     alert = make_alert(shop, threshold=Decimal("10"))
     result = services.alert_test(alert=alert)
     assert result["state"] == "breached" and result["value"] == 140.0
-    assert "Profit is 140.0" in result["email"]["body_text"]
+    assert "Profit is 140" in result["email"]["body_text"]
     assert Evaluation.objects.count() == 0 and Notification.objects.count() == 0
 
 

@@ -76,7 +76,7 @@ def test_an_smtp_outage_delays_the_email_and_never_loses_it(shop, smtp_settings)
         for part in message.walk()
         if not part.is_multipart()
     }
-    assert "Profit is 140.0, which is above 10" in parts["text/plain"]
+    assert "Profit is 140, which is above 10" in parts["text/plain"]
     assert "View dashboard" in parts["text/html"]
 
 

@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import Page, expect
 
 from alerts.models import Alert, Notification
+from alerts.services import display_number
 from catalog import datasets
 from catalog import services as catalog
 from catalog.visuals import cell_key
@@ -189,7 +190,7 @@ def test_an_alert_set_in_the_browser_emails_its_owner_after_a_breaching_refresh(
         f"Alert: Auto online first class — Profit is above {threshold}"
     )
     text = parts_of(message)["text/plain"]
-    assert f"Profit is {float(new_value)}, which is above {threshold}" in text
+    assert f"Profit is {display_number(float(new_value))}, which is above {threshold}" in text
     for line in ("Category = Auto", "Segment = Online", "Ship Mode = First Class"):
         assert line in text
     alert.refresh_from_db()
