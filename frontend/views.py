@@ -96,12 +96,14 @@ def search(request: HttpRequest) -> HttpResponse:
         if selectors.search_tokens(query):
             filterset = AssetFilter(request.GET, queryset=selectors.asset_list(user=request.user))
             if filterset.is_valid():
-                matches = selectors.asset_search(queryset=filterset.qs, query=query)
+                found = selectors.asset_search_capped(queryset=filterset.qs, query=query)
+                matches = found.queryset
                 facets = selectors.asset_facets(queryset=matches)
                 page_params = request.GET.copy()
                 page_params.pop("page", None)
                 context.update(
                     searched=True,
+                    capped=found.capped,
                     page=Paginator(matches, SEARCH_PAGE_SIZE).get_page(request.GET.get("page")),
                     facets=facet_groups(request.GET, facets),
                     active_filters=active_filters(request.GET, facets),

@@ -270,3 +270,11 @@ def test_bad_stale_days_is_a_message_not_a_500(signed_in, catalog_data, days):
     response = signed_in.get(reverse("reports"), {"days": days})
     assert response.status_code == 400
     assert 'class="field-error"' in response.content.decode()
+
+
+def test_a_search_matching_more_than_the_cap_says_so(signed_in, catalog_data, monkeypatch):
+    from catalog import selectors
+
+    monkeypatch.setattr(selectors, "SEARCH_EXACT_LIMIT", 1)
+    html = signed_in.get(reverse("search"), {"q": "ledger"}).content.decode()
+    assert "1+ result for “ledger”" in html and "most recently updated" in html
