@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, F, Lookup, Min, Q, QuerySet
+from django.db.models import Count, DateTimeField, F, Func, Lookup, Min, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from catalog.models import Asset
@@ -54,7 +54,7 @@ def edges_at(*, as_of: datetime | None = None, kinds: Iterable[str] | None = Non
 
 
 class AnyOf(Lookup):
-    """`field IN ids`, with the ids as one array parameter on PostgreSQL (`field = ANY(%s)`, the same plan).
+    """`field IN ids` for integer ids, as one array parameter on PostgreSQL (`field = ANY(%s)`, the same plan).
 
     A traversal or an impact closure filters by thousands of ids; one placeholder per id costs Django and the
     driver more than the query itself. Used as an expression: `.filter(AnyOf(F("source_id"), ids))`.
@@ -76,10 +76,31 @@ class AnyOf(Lookup):
         if not self.rhs:
             raise EmptyResultSet
         lhs, params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", (*params, self.rhs)
+        if len(self.rhs) == 1:  # a plain equality keeps the index order (a hub's first hop then reads no more)
+            return f"{lhs} = %s", (*params, self.rhs[0])
+        # written out as an array literal: the driver's generic list adapter costs more than the query for
+        # thousands of ids
+        return f"{lhs} = ANY(%s::bigint[])", (*params, "{" + ",".join(map(str, map(int, self.rhs))) + "}")
+
+
+class _UTCWallTime(Func):
+    """A timestamptz as the wall-clock time in UTC (a timestamp without time zone); PostgreSQL."""
+
+    template = "(%(expressions)s AT TIME ZONE 'UTC')"
+    output_field = DateTimeField()
 
 
 def _rows(edges: QuerySet[Edge]) -> list[EdgeRow]:
+    zone = connection.timezone
+    if connection.vendor == "postgresql" and zone is not None and connection.timezone_name == "UTC":
+        # Read as UTC wall times, the timestamps are parsed by the driver's own (compiled) loader instead of the
+        # per-value Python one Django installs to attach the connection's zone, UTC; that was a third of reading
+        # a few thousand edges. The values are the same datetimes.
+        fields = (*_EDGE_FIELDS[:4], _UTCWallTime("valid_from"), _UTCWallTime("valid_to"))
+        return [
+            EdgeRow(pk, source, target, kind, start.replace(tzinfo=zone), end and end.replace(tzinfo=zone))
+            for pk, source, target, kind, start, end in edges.values_list(*fields)
+        ]
     return [EdgeRow(*row) for row in edges.values_list(*_EDGE_FIELDS)]
 
 
