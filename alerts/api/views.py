@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.db.models import Count, F
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -9,7 +10,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from alerts import services
-from alerts.models import Alert
+from alerts.models import Alert, Evaluation
 from catalog import selectors as catalog_selectors
 from catalog.models import Visual
 from config.api import StrictQueryParamsMixin
@@ -101,6 +102,39 @@ class AlertViewSet(
                 "episodes": list(alert.episodes.values("opened_at", "closed_at")[:100]),
                 "evaluations_this_month": count,
                 "projected_cost_usd": round(count * COST_PER_EVALUATION_USD, 4),
+            }
+        )
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @action(detail=False, methods=["get"])
+    def metering(self, request):
+        """This month's evaluations and their cost per owner and per dataset (yours; staff see everyone's)."""
+        start = timezone.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        evaluations = Evaluation.objects.filter(evaluated_at__gte=start, alert__in=self.get_queryset())
+
+        def grouped(field: str, label: str) -> list[dict]:
+            rows = (
+                evaluations.values(key=F(field), name=F(label))
+                .annotate(evaluations=Count("id"))
+                .order_by("-evaluations", "name")
+            )
+            return [
+                {
+                    "name": row["name"],
+                    "evaluations": row["evaluations"],
+                    "cost_usd": round(row["evaluations"] * COST_PER_EVALUATION_USD, 4),
+                }
+                for row in rows
+            ]
+
+        total = evaluations.count()
+        return Response(
+            {
+                "since": start,
+                "evaluations": total,
+                "cost_usd": round(total * COST_PER_EVALUATION_USD, 4),
+                "by_owner": grouped("alert__owner_id", "alert__owner__username"),
+                "by_dataset": grouped("alert__dataset_id", "alert__dataset__asset__name"),
             }
         )
 

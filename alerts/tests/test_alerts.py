@@ -312,3 +312,16 @@ def test_api_create_list_history_test_and_permissions(api, shop):
     api.force_authenticate(shop.owner)
     assert api.delete(f"/api/v1/alerts/{alert_id}/").status_code == 204
     assert not Alert.objects.filter(pk=alert_id).exists()
+
+
+def test_metering_per_owner_and_dataset(api, shop):
+    make_alert(shop)
+    make_alert(shop, threshold=Decimal("1"))
+    evaluate(shop)
+    api.force_authenticate(shop.owner)
+    body = api.get("/api/v1/alerts/metering/").json()
+    assert body["evaluations"] == 2 and body["cost_usd"] == 0.001
+    assert body["by_owner"] == [{"name": "alice", "evaluations": 2, "cost_usd": 0.001}]
+    assert body["by_dataset"] == [{"name": "Sales", "evaluations": 2, "cost_usd": 0.001}]
+    api.force_authenticate(UserFactory(username="zed"))
+    assert api.get("/api/v1/alerts/metering/").json()["evaluations"] == 0
