@@ -56,6 +56,7 @@ import os
 import random
 import resource
 import secrets
+import shutil
 import signal
 import sys
 import tempfile
@@ -1253,6 +1254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if server is not None:
             log("Stopping gunicorn.")
             server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
         if not args.keep and db.comment() is not None:
             log(f"Dropping database {db.name}.")
             db.drop()
