@@ -8,7 +8,6 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -81,26 +80,7 @@ def evaluate_spec(*, spec: dict[str, Any], dataset: Dataset, user, version: Data
     access = data_access(user=user, dataset=dataset)
     parsed = visuals.validate_spec(spec, columns=_columns(dataset), hidden_columns=access.hidden_columns)
     try:
-        if version.snapshot is not None:
-            return visuals.evaluate_parquet(
-                parsed,
-                Path(settings.MEDIA_ROOT) / version.snapshot.path,
-                row_filters=access.row_filters,
-                hidden_columns=access.hidden_columns,
-                timeout_ms=settings.CARTOGRAPH_VISUAL_TIMEOUT_MS,
-            )
-        source = catalog_data.source_settings(dataset.source)
-        with source.connect(statement_timeout_ms=dataset.statement_timeout_ms) as conn:
-            relation = catalog_data._relation(dataset).as_string(conn)
-            return visuals.evaluate_postgresql(
-                parsed,
-                conn,
-                relation,
-                statement_timeout_ms=dataset.statement_timeout_ms,
-                max_rows=dataset.row_limit,
-                row_filters=access.row_filters,
-                hidden_columns=access.hidden_columns,
-            )
+        return catalog_data.spec_evaluate(spec=parsed, dataset=dataset, access=access, snapshot=version.snapshot)
     except visuals.EvaluationError as error:
         if error.status_code == 504:
             raise TransientEvaluationError(error.message) from error

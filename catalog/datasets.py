@@ -516,6 +516,31 @@ def visual_save(
     return visual
 
 
+def spec_evaluate(
+    *, spec: visuals.VisualSpec, dataset: Dataset, access: DataAccess, snapshot: Snapshot | None
+) -> visuals.VisualResult:
+    """Evaluates a validated spec with the reader's rules: DuckDB over `snapshot`, or pushed down to the source of a
+    direct dataset (snapshot None), with the dataset's timeout and row limit."""
+    if snapshot is not None:
+        return visuals.evaluate_parquet(
+            spec,
+            Path(settings.MEDIA_ROOT) / snapshot.path,
+            row_filters=access.row_filters,
+            hidden_columns=access.hidden_columns,
+            timeout_ms=settings.CARTOGRAPH_VISUAL_TIMEOUT_MS,
+        )
+    with source_settings(dataset.source).connect(statement_timeout_ms=dataset.statement_timeout_ms) as conn:
+        return visuals.evaluate_postgresql(
+            spec,
+            conn,
+            _relation(dataset).as_string(conn),
+            statement_timeout_ms=dataset.statement_timeout_ms,
+            max_rows=dataset.row_limit,
+            row_filters=access.row_filters,
+            hidden_columns=access.hidden_columns,
+        )
+
+
 def visual_data(*, user, visual: Visual) -> dict[str, Any]:
     """Evaluates the visual for the reader, with their row and column rules applied."""
     dataset = visual.dataset
@@ -525,26 +550,10 @@ def visual_data(*, user, visual: Visual) -> dict[str, Any]:
         snapshot = dataset.current_snapshot
         if snapshot is None:
             raise DomainError("the dataset has no data yet: its first refresh has not succeeded", status_code=409)
-        result = visuals.evaluate_parquet(
-            spec,
-            Path(settings.MEDIA_ROOT) / snapshot.path,
-            row_filters=access.row_filters,
-            hidden_columns=access.hidden_columns,
-            timeout_ms=settings.CARTOGRAPH_VISUAL_TIMEOUT_MS,
-        )
+        result = spec_evaluate(spec=spec, dataset=dataset, access=access, snapshot=snapshot)
         version = {"snapshot_id": snapshot.pk, "refreshed_at": snapshot.created_at.isoformat()}
     else:
-        settings_ = source_settings(dataset.source)
-        with settings_.connect(statement_timeout_ms=dataset.statement_timeout_ms) as conn:
-            result = visuals.evaluate_postgresql(
-                spec,
-                conn,
-                _relation(dataset).as_string(conn),
-                statement_timeout_ms=dataset.statement_timeout_ms,
-                max_rows=dataset.row_limit,
-                row_filters=access.row_filters,
-                hidden_columns=access.hidden_columns,
-            )
+        result = spec_evaluate(spec=spec, dataset=dataset, access=access, snapshot=None)
         version = {"snapshot_id": None, "refreshed_at": timezone.now().isoformat()}
     return {
         "visual": visual.asset_id,
