@@ -3,6 +3,7 @@ version), breach episodes, the email outbox and direct-query schedules."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, Window
 from django.db.models.functions import RowNumber
@@ -33,7 +34,6 @@ from .choices import PAUSE_AFTER_FAILURES, Condition, NotificationKind, Notifica
 from .evaluation import Outcome, evaluate, may_notify
 from .models import Alert, AlertSchedule, Episode, Evaluation, Notification
 
-LEASE = timedelta(minutes=5)
 MAX_SEND_ATTEMPTS = 20
 
 
@@ -606,11 +606,9 @@ def alert_schedules_run_due(*, now: datetime | None = None, batch: int = 100) ->
 # The outbox
 
 
-def notifications_send_due(*, batch: int = 50, now: datetime | None = None) -> int:
-    """Sends due emails from the outbox. Claimed with a lease (SKIP LOCKED), so two workers never send the same one;
-    a worker that dies mid-send leaves a lease that expires and the email is sent again with the same Message-ID.
-    A failed send is retried with backoff: an SMTP outage delays emails, never loses them."""
-    now = now or timezone.now()
+def _outbox_claim(*, batch: int, now: datetime) -> list[Notification]:
+    """Claims due emails under a lease (SKIP LOCKED), so two workers, or two beats' sweeps, never take the same one."""
+    lease = timedelta(seconds=settings.CARTOGRAPH_OUTBOX_LEASE_SECONDS)
     with transaction.atomic():
         claimed = list(
             Notification.objects.select_for_update(skip_locked=True)
@@ -621,17 +619,47 @@ def notifications_send_due(*, batch: int = 50, now: datetime | None = None) -> i
             .order_by("next_attempt_at", "id")[:batch]
         )
         for note in claimed:
-            note.status, note.lease_until, note.attempts = NotificationStatus.SENDING, now + LEASE, note.attempts + 1
-            note.save(update_fields=["status", "lease_until", "attempts", "updated_at"])
+            note.status, note.lease_until, note.attempts = NotificationStatus.SENDING, now + lease, note.attempts + 1
+            note.updated_at = now
+        Notification.objects.bulk_update(claimed, ["status", "lease_until", "attempts", "updated_at"])
+    return claimed
+
+
+def _email_message(note: Notification, smtp) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=note.subject,
+        body=note.body_text,
+        to=[note.to_email],
+        headers={"Message-ID": note.message_id},
+        connection=smtp,
+    )
+    message.attach_alternative(note.body_html, "text/html")
+    return message
+
+
+def notifications_send_due(*, batch: int = 50, now: datetime | None = None) -> int:
+    """Sends due emails from the outbox over one SMTP connection per batch.
+
+    Each email is marked sent as soon as the server has accepted it, so a worker that dies mid-batch leaves only
+    the emails it had not yet handed over; their lease expires and another worker sends them. An email whose
+    acceptance and "sent" mark were split by the crash (the milliseconds between the server's 250 reply and our
+    commit) is sent again with the same Message-ID, which mail stores use to drop the copy. A failed send is retried
+    with backoff: an SMTP outage delays emails, never loses them."""
+    now = now or timezone.now()
+    claimed = _outbox_claim(batch=batch, now=now)
     sent = 0
+    smtp = None
     for note in claimed:
-        message = EmailMultiAlternatives(
-            subject=note.subject, body=note.body_text, to=[note.to_email], headers={"Message-ID": note.message_id}
-        )
-        message.attach_alternative(note.body_html, "text/html")
         try:
-            message.send()
+            if smtp is None:
+                smtp = get_connection(fail_silently=False)
+                smtp.open()
+            _email_message(note, smtp).send()
         except Exception as error:  # any failure of the mail server: retry later, never lose the email
+            if smtp is not None:
+                with contextlib.suppress(Exception):
+                    smtp.close()
+                smtp = None
             backoff = min(timedelta(seconds=30) * 2 ** (note.attempts - 1), timedelta(hours=1))
             status = NotificationStatus.FAILED if note.attempts >= MAX_SEND_ATTEMPTS else NotificationStatus.PENDING
             Notification.objects.filter(pk=note.pk).update(
@@ -642,10 +670,13 @@ def notifications_send_due(*, batch: int = 50, now: datetime | None = None) -> i
                 updated_at=timezone.now(),
             )
             continue
-        Notification.objects.filter(pk=note.pk).update(
+        Notification.objects.filter(pk=note.pk, status=NotificationStatus.SENDING).update(
             status=NotificationStatus.SENT, sent_at=timezone.now(), lease_until=None, updated_at=timezone.now()
         )
         sent += 1
+    if smtp is not None:
+        with contextlib.suppress(Exception):
+            smtp.close()
     return sent
 
 

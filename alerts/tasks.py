@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
 from . import services
 
@@ -22,4 +23,4 @@ def alert_schedules_due_task() -> None:
 
 @shared_task(ignore_result=True)
 def notifications_send_task() -> None:
-    services.notifications_send_due()
+    services.notifications_send_due(batch=settings.CARTOGRAPH_OUTBOX_BATCH)

@@ -147,11 +147,22 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# How often the fixed sweeps run (seconds). Each sweep claims its work in the database, so running them more often,
+# or from two beat processes at once, never does the same work twice.
+CARTOGRAPH_REFRESH_SWEEP_SECONDS = env.float("CARTOGRAPH_REFRESH_SWEEP_SECONDS", default=60.0)
+CARTOGRAPH_ALERT_SWEEP_SECONDS = env.float("CARTOGRAPH_ALERT_SWEEP_SECONDS", default=60.0)
+CARTOGRAPH_OUTBOX_SWEEP_SECONDS = env.float("CARTOGRAPH_OUTBOX_SWEEP_SECONDS", default=30.0)
 CELERY_BEAT_SCHEDULE: dict = {
     # per-dataset schedules live on the dataset (next_refresh_at); this sweep queues the due ones
-    "queue-due-dataset-refreshes": {"task": "catalog.tasks.datasets_refresh_due_task", "schedule": 60.0},
-    "evaluate-due-direct-alerts": {"task": "alerts.tasks.alert_schedules_due_task", "schedule": 60.0},
-    "send-alert-emails": {"task": "alerts.tasks.notifications_send_task", "schedule": 30.0},
+    "queue-due-dataset-refreshes": {
+        "task": "catalog.tasks.datasets_refresh_due_task",
+        "schedule": CARTOGRAPH_REFRESH_SWEEP_SECONDS,
+    },
+    "evaluate-due-direct-alerts": {
+        "task": "alerts.tasks.alert_schedules_due_task",
+        "schedule": CARTOGRAPH_ALERT_SWEEP_SECONDS,
+    },
+    "send-alert-emails": {"task": "alerts.tasks.notifications_send_task", "schedule": CARTOGRAPH_OUTBOX_SWEEP_SECONDS},
 }
 
 REST_FRAMEWORK = {
@@ -200,7 +211,17 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Alerts: absolute links in emails, and whether creating alerts needs the alerts.create_alerts permission.
 CARTOGRAPH_SITE_URL = env("CARTOGRAPH_SITE_URL", default="http://127.0.0.1:8000")
 CARTOGRAPH_ALERTS_REQUIRE_PERMISSION = env.bool("CARTOGRAPH_ALERTS_REQUIRE_PERMISSION", default=False)
+# How long a worker may hold an outbox email it claimed before another worker may send it (it died mid-send).
+CARTOGRAPH_OUTBOX_LEASE_SECONDS = env.int("CARTOGRAPH_OUTBOX_LEASE_SECONDS", default=300)
+# Emails one outbox sweep claims (and sends over one SMTP connection); more workers share a larger outbox.
+CARTOGRAPH_OUTBOX_BATCH = env.int("CARTOGRAPH_OUTBOX_BATCH", default=50)
 CARTOGRAPH_STALE_DAYS_DEFAULT = env.int("CARTOGRAPH_STALE_DAYS_DEFAULT", default=90)
+# Recommender: rows in each product's stored random sample, relationships the enriched view follows, the share of a
+# candidate's rows that must join for it to be recommended, and whether products a user could request are listed.
+CARTOGRAPH_RECOMMENDER_SAMPLE_ROWS = env.int("CARTOGRAPH_RECOMMENDER_SAMPLE_ROWS", default=100_000)
+CARTOGRAPH_RECOMMENDER_HOPS = env.int("CARTOGRAPH_RECOMMENDER_HOPS", default=1)
+CARTOGRAPH_RECOMMENDER_MIN_COVERAGE = env.float("CARTOGRAPH_RECOMMENDER_MIN_COVERAGE", default=0.6)
+CARTOGRAPH_RECOMMENDER_SHOW_REQUESTABLE = env.bool("CARTOGRAPH_RECOMMENDER_SHOW_REQUESTABLE", default=True)
 
 LOGGING = {
     "version": 1,
