@@ -23,6 +23,9 @@ from django.db.models.functions import RowNumber
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from access.choices import AuditAction, AuditSource
+from access.permissions import asset_viewers
+from access.services import AuditEntry, audit_record_many
 from catalog import datasets as catalog_data
 from catalog import visuals
 from catalog.models import Dataset, Snapshot, Visual
@@ -35,6 +38,12 @@ from .evaluation import Outcome, evaluate, may_notify
 from .models import Alert, AlertSchedule, Episode, Evaluation, Notification
 
 MAX_SEND_ATTEMPTS = 20
+
+
+NO_ACCESS = (
+    "Its owner can no longer see this visual or its dataset: nothing was evaluated. Ask for access again, or delete "
+    "the alert."
+)
 
 
 class TransientEvaluationError(Exception):
@@ -403,6 +412,18 @@ def _apply(items: list[tuple[Alert, Outcome | None, str]], version: DataVersion,
         )
         for alert, outcome, error in items
     )
+    audit_record_many(
+        entries=[
+            AuditEntry(
+                user=alert.owner,
+                action=AuditAction.ALERT_EVALUATE,
+                source=AuditSource.TASK,
+                asset_id=alert.visual_id or alert.dataset.asset_id,
+                detail={"alert": alert.pk, "dataset_version": version.label},
+            )
+            for alert, _, _ in items
+        ]
+    )
     open_episodes = {
         episode.alert_id: episode
         for episode in Episode.objects.filter(alert_id__in=[alert.pk for alert, _, _ in items], closed_at__isnull=True)
@@ -538,14 +559,20 @@ def alerts_evaluate_dataset(
             now = timezone.now()
             # each owner once per batch; with the groups and attributes that decide which rules apply to them when
             # the dataset has rules (the dataset was read with its rules)
-            users = get_user_model().objects.all()
+            users = get_user_model().objects.prefetch_related("groups")
             if dataset.column_rules.all() or dataset.row_rules.all():
-                users = users.prefetch_related("groups", "attributes")
+                users = users.prefetch_related("attributes")
             owners = users.in_bulk({alert.owner_id for alert in claimed})
+            # an owner who lost access to the visual (or, once it is deleted, to the dataset) gets no value
+            viewers = asset_viewers(list({alert.visual_id or dataset.asset_id for alert in claimed}))
             readers: dict[int, tuple] = {}  # owner -> reader rules
             items: list[tuple[Alert, Outcome | None, str]] = []
             for alert in claimed:
                 alert.dataset, alert.owner = dataset, owners[alert.owner_id]
+                subject = viewers.get(alert.visual_id or dataset.asset_id)
+                if subject is None or not subject.include(alert.owner):
+                    items.append((alert, None, NO_ACCESS))
+                    continue
                 if alert.owner_id not in readers:
                     readers[alert.owner_id] = _access_key(alert.owner, dataset)
                 spec_key = json.dumps(alert.spec, sort_keys=True)

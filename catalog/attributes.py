@@ -48,7 +48,28 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "arn": _STR,
         }
     ),
-    AssetKind.TEMPLATE: _object({"arn": _STR, "source_analysis": _STR, "aliases": _STR_LIST}),
+    AssetKind.TEMPLATE: _object(
+        {
+            "arn": _STR,
+            "source_analysis": _STR,
+            "aliases": _STR_LIST,
+            # QuickSight DataSetConfigurations: each placeholder with the columns a dataset must have to fill it
+            "dataset_configurations": {
+                "type": "array",
+                "maxItems": 100,
+                "items": _object(
+                    {
+                        "placeholder": _STR,
+                        "columns": {
+                            "type": "array",
+                            "maxItems": 2000,
+                            "items": _object({"name": _STR, "data_type": _STR}),
+                        },
+                    }
+                ),
+            },
+        }
+    ),
     AssetKind.ANALYSIS: _object({"arn": _STR, "is_reference": {"type": "boolean"}, "sheets": _STR_LIST}),
     AssetKind.DASHBOARD: _object(
         {"arn": _STR, "published_version": _INT, "url": _STR, "sheets": _STR_LIST, "source_template": _STR}

@@ -61,6 +61,7 @@ class Change:
     actor: str | None
     source: str
     changes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reason: str = ""  # why, when the writer said (e.g. "promotion 12")
 
 
 def _diff(previous: dict | None, current: dict, tracked: tuple[str, ...]) -> dict[str, dict[str, Any]]:
@@ -80,7 +81,13 @@ def asset_history(*, asset: Asset, limit: int = 500) -> list[Change]:
 
     rows = list(
         asset.history.order_by("history_date", "history_id").values(
-            "history_id", "history_date", "history_type", "history_user_id", "history_source", *ASSET_TRACKED
+            "history_id",
+            "history_date",
+            "history_type",
+            "history_user_id",
+            "history_source",
+            "history_change_reason",
+            *ASSET_TRACKED,
         )
     )
     tags_by_history = _asset_tags_by_history([r["history_id"] for r in rows])
@@ -100,6 +107,7 @@ def asset_history(*, asset: Asset, limit: int = 500) -> list[Change]:
                 actor=users.get(row["history_user_id"]),
                 source=row["history_source"],
                 changes=changes,
+                reason=row["history_change_reason"] or "",
             )
         )
         previous = row

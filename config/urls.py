@@ -10,5 +10,8 @@ urlpatterns = [
     path("api/v1/", include("access.api.urls")),
     path("api/v1/", include("lineage.api.urls")),
     path("api/v1/", include("alerts.api.urls")),
+    path("api/v1/", include("ingestion.api.urls")),
+    path("api/v1/", include("recommender.api.urls")),
+    path("api/v1/", include("promotions.api.urls")),
     path("", include("frontend.urls")),
 ]

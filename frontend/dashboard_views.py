@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
+from access.choices import AuditAction, AuditSource
+from access.services import audit_record
 from catalog import datasets, selectors
 from catalog.models import Asset, Dataset, RefreshRun
 from config.errors import DomainError
@@ -41,6 +43,13 @@ def visual_fragment(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as error:
         context["error"] = error.message
     else:
+        audit_record(
+            user=request.user,
+            action=AuditAction.DATA_VISUAL,
+            source=AuditSource.UI,
+            asset_id=visual.asset_id,
+            detail={"dataset": visual.dataset.asset_id, "restricted": data.get("restricted", False)},
+        )
         context.update(
             table=visual_table(data),
             restricted=data["restricted"],
@@ -64,9 +73,17 @@ def dataset_preview(request: HttpRequest, pk: int) -> HttpResponse:
     _, dataset = _dataset_of(request, pk)
     context = {"preview": None, "error": "", "limit": PREVIEW_ROWS}
     try:
-        context["preview"] = datasets.dataset_preview(user=request.user, dataset=dataset, limit=PREVIEW_ROWS)
+        context["preview"] = preview = datasets.dataset_preview(user=request.user, dataset=dataset, limit=PREVIEW_ROWS)
     except DomainError as error:
         context["error"] = error.message
+    else:
+        audit_record(
+            user=request.user,
+            action=AuditAction.DATA_PREVIEW,
+            source=AuditSource.UI,
+            asset_id=dataset.asset_id,
+            detail={"rows": len(preview.rows), "restricted": preview.restricted},
+        )
     return render(request, "frontend/includes/dataset_preview.html", context)
 
 

@@ -1,7 +1,18 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import alert_views, dashboard_views, lineage_views, views
+from access import oidc
+
+from . import (
+    access_views,
+    alert_views,
+    dashboard_views,
+    ingestion_views,
+    lineage_views,
+    promotion_views,
+    recommendation_views,
+    views,
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -23,11 +34,44 @@ urlpatterns = [
     path("alerts/<int:pk>/status/", alert_views.alert_status, name="alert-status"),
     path("alerts/<int:pk>/delete/", alert_views.alert_delete, name="alert-delete"),
     path("assets/<int:pk>/lineage/", lineage_views.lineage_page, name="lineage-page"),
+    path("assets/<int:pk>/joins/", recommendation_views.recommendations_panel, name="recommendations-panel"),
+    path(
+        "assets/<int:pk>/joins/refresh/", recommendation_views.recommendations_refresh, name="recommendations-refresh"
+    ),
+    path("assets/<int:pk>/enriched-view/", recommendation_views.enriched_view, name="enriched-view-fragment"),
+    path(
+        "recommendations/<int:pk>/feedback/",
+        recommendation_views.recommendation_feedback,
+        name="recommendation-feedback",
+    ),
     path("assets/<int:pk>/release/", lineage_views.release_create, name="release-create"),
     path("assets/<int:pk>/fork/", lineage_views.fork_create, name="fork-create"),
     path("releases/<int:pk>/", lineage_views.release_page, name="release-page"),
     path("releases/<int:pk>/rollback/", lineage_views.release_page_rollback, name="release-page-rollback"),
+    path("assets/<int:pk>/promote/", promotion_views.promotion_new, name="promotion-new"),
+    path("assets/<int:pk>/environments/", promotion_views.promotion_asset_section, name="promotion-asset-section"),
+    path("assets/<int:pk>/customer-copy/", promotion_views.customer_copy_request, name="customer-copy-request"),
+    path("promotions/<int:pk>/", promotion_views.promotion_page, name="promotion-page"),
+    path("promotions/<int:pk>/progress/", promotion_views.promotion_progress_fragment, name="promotion-progress"),
+    path("promotions/<int:pk>/approve/", promotion_views.promotion_approve_view, name="promotion-page-approve"),
+    path("promotions/<int:pk>/execute/", promotion_views.promotion_execute_view, name="promotion-page-execute"),
+    path("promotions/<int:pk>/rollback/", promotion_views.promotion_rollback_view, name="promotion-page-rollback"),
     path("folders/", views.folder_list, name="folders"),
     path("folders/<int:pk>/", views.folder_detail, name="folder-detail"),
     path("reports/", views.reports_page, name="reports"),
+    path("assets/<int:pk>/request-access/", access_views.access_request_new, name="access-request-new"),
+    path("assets/<int:pk>/access/", access_views.asset_access_page, name="asset-access-page"),
+    path("assets/<int:pk>/rules/", access_views.dataset_rules_page, name="dataset-rules-page"),
+    path("access/requests/", access_views.access_requests_page, name="access-requests-page"),
+    path("access/requests/<int:pk>/", access_views.access_request_detail, name="access-request-detail-page"),
+    path("access/notifications/", access_views.notifications_page, name="notifications-page"),
+    path("access/audit/", access_views.audit_page, name="audit-page"),
+    path("access/entitlements/", access_views.group_entitlements_page, name="group-entitlements-page"),
+    path("ingestion/", ingestion_views.ingestion_page, name="ingestion"),
+    path("ingestion/sources/", ingestion_views.event_source_new, name="ingestion-source-new"),
+    path("ingestion/sources/<int:pk>/rotate/", ingestion_views.event_source_rotate, name="ingestion-source-rotate"),
+    path("ingestion/imports/", ingestion_views.import_new, name="ingestion-import-new"),
+    path("ingestion/imports/<int:pk>/status/", ingestion_views.import_status, name="ingestion-import-status"),
+    path("oidc/authenticate/", oidc.sso_start, name="oidc_authentication_init"),
+    path("oidc/callback/", oidc.sso_callback, name="oidc_authentication_callback"),
 ]

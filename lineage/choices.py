@@ -11,6 +11,7 @@ class EdgeKind(models.TextChoices):
     FORKED_FROM = "forked_from", "forked from"
     CONTAINS = "contains", "contains"
     DERIVED_FROM = "derived_from", "derived from"
+    PROMOTED_FROM = "promoted_from", "promoted from"
 
 
 class Transformation(models.TextChoices):
@@ -25,6 +26,8 @@ class ReleaseStatus(models.TextChoices):
     ROLLED_BACK = "rolled_back", "Rolled back"
 
 
+_PROMOTABLE = frozenset({K.DATA_SOURCE, K.DATASET, K.TEMPLATE, K.ANALYSIS, K.DASHBOARD})
+
 # Which asset kinds each edge kind may join: source kinds → target kinds ("data or design flows source → target").
 ALLOWED_KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     EdgeKind.READS_FROM: (frozenset({K.DATA_SOURCE, K.DATA_PRODUCT}), frozenset({K.DATASET})),
@@ -34,4 +37,6 @@ ALLOWED_KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     EdgeKind.FORKED_FROM: (frozenset({K.ANALYSIS}), frozenset({K.ANALYSIS})),
     EdgeKind.CONTAINS: (frozenset({K.DASHBOARD, K.ANALYSIS}), frozenset({K.VISUAL})),
     EdgeKind.DERIVED_FROM: (frozenset({K.DATA_PRODUCT, K.DATASET}), frozenset({K.DATA_PRODUCT, K.DATASET})),
+    # a copy in another environment (dev → staging → production) and the asset it was promoted from
+    EdgeKind.PROMOTED_FROM: (_PROMOTABLE, _PROMOTABLE),
 }

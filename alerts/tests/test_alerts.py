@@ -325,3 +325,35 @@ def test_metering_per_owner_and_dataset(api, shop):
     assert body["by_dataset"] == [{"name": "Sales", "evaluations": 2, "cost_usd": 0.001}]
     api.force_authenticate(UserFactory(username="zed"))
     assert api.get("/api/v1/alerts/metering/").json()["evaluations"] == 0
+
+
+def test_an_owner_who_lost_access_gets_no_value_and_no_email(shop):
+    # given Bob sees the pivot through his group's grant, and watches a cell on it
+    from access.models import Grant
+    from access.services import grant_revoke, grant_set
+
+    bob = UserFactory(username="bob", email="bob@example.com")
+    readers = Group.objects.create(name="pivot-readers")
+    bob.groups.add(readers)
+    grant_set(group=readers, permission="view", actor=shop.owner, asset=shop.pivot.asset)
+    alert = services.alert_create(
+        owner=bob, visual=shop.pivot, cell_key=AUTO_ONLINE, condition="above", threshold=Decimal("10")
+    )
+    # when the grant is revoked and the data breaches
+    grant_revoke(grant=Grant.objects.get(group=readers), actor=shop.owner)
+    mail.outbox.clear()
+    shop.refresh(SALES.replace("Auto,Online,2024-01-05,100", "Auto,Online,2024-01-05,900"))
+    evaluate(shop)
+    services.notifications_send_due()
+    # then nothing was evaluated for him: no value stored, no email, and the reason says why
+    alert.refresh_from_db()
+    evaluation = alert.evaluations.get()
+    assert evaluation.state == "error" and evaluation.value is None and alert.last_value is None
+    assert "can no longer see" in evaluation.error
+    assert not [message for message in mail.outbox if "bob@example.com" in message.to]
+    # and with access back, the next version is evaluated as usual
+    grant_set(group=readers, permission="view", actor=shop.owner, asset=shop.pivot.asset)
+    shop.refresh(SALES.replace("Auto,Online,2024-01-05,100", "Auto,Online,2024-01-05,901"))
+    evaluate(shop)
+    alert.refresh_from_db()
+    assert alert.state == "breached" and alert.last_value == 941.0

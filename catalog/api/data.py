@@ -7,10 +7,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from access.choices import AuditAction, AuditSource
+from access.services import audit_record
 from catalog import connectors, datasets, selectors
 from catalog.models import (
     Asset,
@@ -117,11 +119,11 @@ class DataSourceViewSet(
         return DataSource.objects.filter(asset__in=visible).select_related("asset").order_by("asset__name")
 
     def get_object(self):
-        return (
-            self.get_queryset()
-            .filter(asset_id=selectors.asset_get(user=self.request.user, pk=self.kwargs["pk"]).pk)
-            .get()
-        )
+        asset = selectors.asset_get(user=self.request.user, pk=self.kwargs["pk"])
+        source = self.get_queryset().filter(asset_id=asset.pk).first()
+        if source is None:
+            raise NotFound(f"asset {asset.pk} is a {asset.kind}, not a data source: use /api/v1/assets/{asset.pk}/")
+        return source
 
     def create(self, request):
         payload = DataSourceSerializer(data=request.data)
@@ -340,6 +342,13 @@ class DatasetViewSet(StrictQueryParamsMixin, mixins.ListModelMixin, mixins.Retri
         if not raw.isdigit() or not 1 <= int(raw) <= 1000:
             raise ValidationError({"limit": ["must be a whole number from 1 to 1000"]})
         preview = datasets.dataset_preview(user=request.user, dataset=dataset, limit=int(raw))
+        audit_record(
+            user=request.user,
+            action=AuditAction.DATA_PREVIEW,
+            source=AuditSource.API,
+            asset_id=dataset.asset_id,
+            detail={"rows": len(preview.rows), "restricted": preview.restricted},
+        )
         return Response(PreviewSerializer(preview).data)
 
     @extend_schema(request=RowRuleSerializer, responses=RowRuleSerializer(many=True))
@@ -465,4 +474,12 @@ class VisualViewSet(StrictQueryParamsMixin, mixins.ListModelMixin, mixins.Retrie
     def data(self, request, pk=None):
         """The visual's cells (with stable keys), evaluated for you: your row and column rules apply."""
         visual = self.get_object()
-        return Response(datasets.visual_data(user=request.user, visual=visual))
+        data = datasets.visual_data(user=request.user, visual=visual)
+        audit_record(
+            user=request.user,
+            action=AuditAction.DATA_VISUAL,
+            source=AuditSource.API,
+            asset_id=visual.asset_id,
+            detail={"dataset": visual.dataset.asset_id, "restricted": data.get("restricted", False)},
+        )
+        return Response(data)

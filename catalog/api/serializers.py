@@ -110,6 +110,7 @@ class ChangeSerializer(serializers.Serializer):
     actor = serializers.CharField(allow_null=True)
     source = serializers.CharField()
     changes = serializers.DictField(child=serializers.DictField())
+    reason = serializers.CharField(help_text="why, when the writer said (e.g. 'promotion 12'); may be empty")
 
 
 class FolderMemberInputSerializer(serializers.Serializer):

@@ -8,8 +8,9 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from access.choices import Permission
+from access.choices import AuditAction, AuditSource, Permission
 from access.permissions import sees_everything, user_group_ids, visible_domain_ids
+from access.services import audit_record
 from catalog import reports, selectors, services
 from catalog.choices import AssetKind, ChangeSource
 from catalog.filters import AssetFilter
@@ -235,6 +236,12 @@ class ReportApi(StrictQueryParamsMixin, APIView):
             name=name, queryset=Asset.objects.visible_to(request.user), params=request.query_params.dict()
         )
         if fmt == "csv":
+            audit_record(
+                user=request.user,
+                action=AuditAction.DATA_EXPORT,
+                source=AuditSource.API,
+                detail={"report": report.name, "params": request.query_params.dict()},
+            )
             return csv_response(filename=f"{report.name}.csv", columns=report.columns, rows=report.stream())
         return Response(s.ReportSerializer(report).data)
 

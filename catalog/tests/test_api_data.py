@@ -444,3 +444,11 @@ def test_data_can_be_attached_to_a_data_product(admin_user, media, django_captur
     dashboard = datasets.services.asset_create(actor=admin_user, kind="dashboard", name="D")
     with pytest.raises(datasets.DomainError, match="cannot take data settings"):
         datasets.dataset_create(actor=admin_user, name="D", upload=upload, asset=dashboard)
+
+
+def test_a_data_source_url_for_another_kind_of_asset_is_a_404_that_says_so(api, admin_user):
+    api.force_authenticate(admin_user)
+    dashboard = api.post("/api/v1/assets/", {"kind": "dashboard", "name": "Not a source"}, format="json").json()
+    response = api.get(f"/api/v1/data-sources/{dashboard['id']}/")
+    assert response.status_code == 404
+    assert "not a data source" in response.json()["detail"]

@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "catalog",
     "lineage",
     "alerts",
+    "ingestion",
+    "recommender",
+    "promotions",
     "frontend",
 ]
 
@@ -88,6 +91,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Single sign-on with OpenID Connect, off unless OIDC_RP_CLIENT_ID is set; local accounts keep working beside it.
+OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env("OIDC_RP_SCOPES", default="openid email profile groups")
+OIDC_USERNAME_CLAIM = env("OIDC_USERNAME_CLAIM", default="preferred_username")
+OIDC_GROUPS_CLAIM = env("OIDC_GROUPS_CLAIM", default="groups")
+# {"idp-group": "cartograph-group"}: only mapped groups are managed; empty: claim groups by name, the claim is the truth
+OIDC_GROUP_MAP = env.json("OIDC_GROUP_MAP", default={})
+LOGIN_REDIRECT_URL_FAILURE = "/sign-in/?sso=failed"
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)  # seconds for each call to the identity provider
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+if OIDC_RP_CLIENT_ID:
+    AUTHENTICATION_BACKENDS.insert(0, "access.oidc.GroupSyncOIDCBackend")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -163,6 +184,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": CARTOGRAPH_ALERT_SWEEP_SECONDS,
     },
     "send-alert-emails": {"task": "alerts.tasks.notifications_send_task", "schedule": CARTOGRAPH_OUTBOX_SWEEP_SECONDS},
+    # approved access requests that have run out end (their grants go); requesters are reminded before
+    "sweep-access-requests": {"task": "access.tasks.access_requests_sweep_task", "schedule": 300.0},
+    # every active QuickSight connector is listed, described and reconciled (events keep it current in between)
+    "sync-quicksight-connectors": {
+        "task": "ingestion.tasks.quicksight_sync_all_task",
+        "schedule": env.float("CARTOGRAPH_QUICKSIGHT_SYNC_SECONDS", default=6 * 3600.0),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -196,6 +224,15 @@ SPECTACULAR_SETTINGS = {
         "AssetKindEnum": "catalog.choices.AssetKind",
         "AssetStatusEnum": "catalog.choices.AssetStatus",
         "EnvironmentEnum": "catalog.choices.Environment",
+        "AccessRequestStatusEnum": "access.choices.RequestStatus",
+        "AuditActionEnum": "access.choices.AuditAction",
+        "AuditSourceEnum": "access.choices.AuditSource",
+        "ChangeEventStatusEnum": "ingestion.choices.EventStatus",
+        "ChangeEventFormatEnum": "ingestion.choices.EventFormat",
+        "ImportJobStatusEnum": "ingestion.choices.ImportStatus",
+        "EventSourceKindEnum": "ingestion.choices.SourceKind",
+        "PromotionStatusEnum": "promotions.choices.PromotionStatus",
+        "PromotionKindEnum": "promotions.choices.PromotionKind",
     },
 }
 
@@ -216,11 +253,18 @@ CARTOGRAPH_OUTBOX_LEASE_SECONDS = env.int("CARTOGRAPH_OUTBOX_LEASE_SECONDS", def
 # Emails one outbox sweep claims (and sends over one SMTP connection); more workers share a larger outbox.
 CARTOGRAPH_OUTBOX_BATCH = env.int("CARTOGRAPH_OUTBOX_BATCH", default=50)
 CARTOGRAPH_STALE_DAYS_DEFAULT = env.int("CARTOGRAPH_STALE_DAYS_DEFAULT", default=90)
+# Promotions: the callable that builds the boto3 QuickSight client (tests name a Stubber-backed one), and how long
+# to wait for QuickSight to finish creating an asset.
+CARTOGRAPH_PROMOTIONS_CLIENT_FACTORY = env(
+    "CARTOGRAPH_PROMOTIONS_CLIENT_FACTORY", default="promotions.aws.quicksight_client"
+)
+CARTOGRAPH_PROMOTIONS_WAIT_SECONDS = env.float("CARTOGRAPH_PROMOTIONS_WAIT_SECONDS", default=600.0)
+CARTOGRAPH_PROMOTIONS_POLL_SECONDS = env.float("CARTOGRAPH_PROMOTIONS_POLL_SECONDS", default=2.0)
 # Recommender: rows in each product's stored random sample, relationships the enriched view follows, the share of a
 # candidate's rows that must join for it to be recommended, and whether products a user could request are listed.
 CARTOGRAPH_RECOMMENDER_SAMPLE_ROWS = env.int("CARTOGRAPH_RECOMMENDER_SAMPLE_ROWS", default=100_000)
 CARTOGRAPH_RECOMMENDER_HOPS = env.int("CARTOGRAPH_RECOMMENDER_HOPS", default=1)
-CARTOGRAPH_RECOMMENDER_MIN_COVERAGE = env.float("CARTOGRAPH_RECOMMENDER_MIN_COVERAGE", default=0.6)
+CARTOGRAPH_RECOMMENDER_MIN_COVERAGE = env.float("CARTOGRAPH_RECOMMENDER_MIN_COVERAGE", default=0.65)
 CARTOGRAPH_RECOMMENDER_SHOW_REQUESTABLE = env.bool("CARTOGRAPH_RECOMMENDER_SHOW_REQUESTABLE", default=True)
 
 LOGGING = {

@@ -9,6 +9,8 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from access.choices import AuditAction, AuditSource
+from access.services import audit_record
 from catalog import selectors as catalog_selectors
 from catalog.choices import ChangeSource
 from catalog.models import Asset, Column
@@ -68,6 +70,13 @@ class AssetImpactApi(StrictQueryParamsMixin, APIView):
             raise ValidationError({"format": [f"{fmt!r} is not a format; use json or csv"]})
         if fmt == "csv":
             rows = selectors.impact_rows(user=request.user, root=asset.pk)
+            audit_record(
+                user=request.user,
+                action=AuditAction.DATA_EXPORT,
+                source=AuditSource.API,
+                asset_id=asset.pk,
+                detail={"export": "impact"},
+            )
             return csv_response(filename=f"impact-{asset.pk}.csv", columns=selectors.IMPACT_CSV_COLUMNS, rows=rows)
         return Response(s.ImpactSerializer(selectors.impact_summary(user=request.user, root=asset.pk)).data)
 

@@ -1010,6 +1010,8 @@ SAMPLE_CUSTOMERS = 3_000
 SAMPLE_PROSPECTS = 400
 SAMPLE_ENCOUNTERS = 4_000
 SAMPLE_AGE = 6
+# The relationship of the knowledge graph that lets the enriched view of Customer match encounters.
+SALES_OPPORTUNITY_RELATIONSHIP = "hasSalesOpportunity"
 FIRST_NAMES = [
     *("Oliver", "Amelia", "George", "Isla", "Harry", "Ava", "Noah", "Mia", "Jack", "Ivy", "Leo", "Freya"),
     *("Arthur", "Lily", "Muhammad", "Florence", "Oscar", "Sophia", "Charlie", "Grace", "Jacob", "Evie"),
@@ -2032,6 +2034,12 @@ class Seeder:
         for customer_slug, _, slug, *_, dataset_slug in RETIRED_DASHBOARDS:
             dashboard = self.assets[arn("dashboard", f"{customer_slug}-{slug}")]
             self.link(self.dataset(dataset_slug), dashboard, EdgeKind.USES_DATASET, until=self.last_changed(dashboard))
+        # Customers who test in UAT get their production dashboard promoted from the staging one.
+        for line in PRODUCT_LINES:
+            for customer_slug in line.uat:
+                staging = self.assets[arn("dashboard", f"{customer_slug}-{line.slug}-uat")]
+                production = self.assets[arn("dashboard", f"{customer_slug}-{line.slug}")]
+                self.link(staging, production, EdgeKind.PROMOTED_FROM)
 
     def _column_lineage(self) -> None:
         def asset(key: str) -> Asset:
@@ -2231,6 +2239,47 @@ class Seeder:
         for path in self.files:
             path.unlink(missing_ok=True)
 
+    def seed_relationships(self) -> None:
+        """The knowledge graph of the mesh: Customer hasSalesOpportunity SalesOpportunity (an opportunity's contact
+        email and phone are other emails and phones of its customer), and a derivedFrom relationship for every
+        derived_from edge that column lineage says how to join. Each is made once."""
+        from recommender.models import Relationship
+        from recommender.services import relationship_create, relationships_from_lineage
+
+        customer, opportunity = self.product("customer"), self.product("sales-opportunity")
+        if not Relationship.objects.filter(
+            from_asset=customer, to_asset=opportunity, name=SALES_OPPORTUNITY_RELATIONSHIP
+        ).exists():
+            relationship_create(
+                actor=self.users["maria"],
+                name=SALES_OPPORTUNITY_RELATIONSHIP,
+                from_asset=customer,
+                to_asset=opportunity,
+                key_columns=[{"from": "Customer_ID", "to": "Customer_ID"}],
+                attribute_mappings=[
+                    {"from": "Email", "to": "Contact_Email"},
+                    {"from": "Phone", "to": "Contact_Phone"},
+                ],
+                description="A customer's sales opportunities; their contact email and phone are other ways to reach "
+                "the customer.",
+            )
+        made = relationships_from_lineage()
+        self.say(f"seeding relationships... {Relationship.objects.count()} ({made} from lineage)")
+
+    def seed_recommendations(self) -> None:
+        """Samples and profiles every product with data and computes its recommendations, after the seed's
+        transaction (pairs already computed for the same data are skipped, so a second run matches nothing)."""
+        from recommender.models import Recommendation
+        from recommender.services import recommendations_compute_all
+
+        started = monotonic()
+        matched = recommendations_compute_all()
+        shown = Recommendation.objects.filter(recommended=True).count()
+        self.say(
+            f"computing recommendations... {matched} pairs matched, {shown} recommended rows, "
+            f"in {monotonic() - started:.1f}s"
+        )
+
     def seed_placements(self) -> None:
         shared = self.folder("production-shared-datasets")
         for slug, *_ in DATA_SOURCES:
@@ -2353,6 +2402,7 @@ class Command(BaseCommand):
                 seeder.seed_bi()
                 seeder.seed_lineage()
                 seeder.seed_data()
+                seeder.seed_relationships()
                 seeder.seed_placements()
                 seeder.seed_grants()
                 seeder.backdate()
@@ -2362,6 +2412,7 @@ class Command(BaseCommand):
             raise
         finally:
             pre_create_historical_record.disconnect(dispatch_uid="seed_demo_history_date")
+        seeder.seed_recommendations()
         if verbosity:
             self._summary(seeder, monotonic() - started)
 

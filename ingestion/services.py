@@ -1,0 +1,751 @@
+"""Writes of ingestion: event sources and tokens, receiving events, applying plans, bulk imports.
+
+Every change to assets, columns, folders and edges goes through the catalog's and lineage's services; this module
+decides what to change (comparing first, so unchanged input writes nothing) and records what it did.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from catalog.choices import KINDS_WITH_COLUMNS, ChangeSource
+from catalog.models import Asset
+from config.errors import DomainError
+
+from .changes import AssetChange, ParseError, Plan, Ref
+from .choices import EventFormat, EventStatus, ImportStatus, ItemOutcome
+from .events import envelope_key_fallback, envelope_plan, envelope_read
+from .models import AssetEventState, ChangeEvent, EventSource, ImportedItem, ImportJob, JoinEvidence
+from .quicksight import UnknownEvent, arn_id, fingerprint
+
+TOKEN_PREFIX = "cgi_"
+
+# ---------------------------------------------------------------------------------------------------------------
+# Event sources
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def event_source_create(*, name: str, kind: str, actor: AbstractBaseUser | None) -> tuple[EventSource, str]:
+    """Creates a source and returns it with its token; the token is not stored and cannot be shown again."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    source = EventSource(
+        name=name.strip(),
+        kind=kind,
+        token_hash=token_hash(token),
+        token_hint=token[:10],
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    source.full_clean()
+    source.save()
+    return source, token
+
+
+@transaction.atomic
+def event_source_rotate(*, source: EventSource) -> str:
+    """Issues a new token for the source; the old one stops working at once."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    source.token_hash = token_hash(token)
+    source.token_hint = token[:10]
+    source.save(update_fields=["token_hash", "token_hint", "updated_at"])
+    return token
+
+
+@transaction.atomic
+def event_source_set_active(*, source: EventSource, active: bool) -> EventSource:
+    source.is_active = active
+    source.save(update_fields=["is_active", "updated_at"])
+    return source
+
+
+def event_source_authenticate(*, token: str, kind: str) -> EventSource:
+    """The active source of `kind` holding this token, else a 401 (unknown token) or 403 (other endpoint)."""
+    source = EventSource.objects.filter(token_hash=token_hash(token)).first()
+    if source is None or not source.is_active:
+        raise DomainError("the token is not valid; ask an administrator for an event source token", status_code=401)
+    if source.kind != kind:
+        raise DomainError(
+            f"this token belongs to a {source.kind} source; it cannot send {kind} events", status_code=403
+        )
+    now = timezone.now()
+    if source.last_used_at is None or (now - source.last_used_at).total_seconds() > 60:
+        EventSource.objects.filter(pk=source.pk).update(last_used_at=now)  # at most once a minute: no hot row
+    return source
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Applying plans
+
+
+@dataclass
+class ApplyResult:
+    created: set[int] = field(default_factory=set)
+    updated: set[int] = field(default_factory=set)
+    stale: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    first: int | None = None  # the asset the input was about
+
+    @property
+    def asset_ids(self) -> list[int]:
+        return sorted(self.created | self.updated)
+
+    def outcome_of(self, asset_id: int | None) -> str:
+        if asset_id in self.created:
+            return ItemOutcome.CREATED
+        if self.created or self.updated:
+            return ItemOutcome.UPDATED
+        return ItemOutcome.UNCHANGED
+
+
+def _placeholder_name(ref: Ref) -> str:
+    kind, external_id = ref
+    if kind == "data_product" and "/" in external_id:
+        return external_id.rsplit("/", 1)[-1][:300]
+    return arn_id(external_id)[:300] or external_id[:300]
+
+
+def _fetch(refs: Iterable[Ref]) -> dict[Ref, Asset]:
+    by_kind: dict[str, set[str]] = defaultdict(set)
+    for kind, external_id in refs:
+        by_kind[kind].add(external_id)
+    if not by_kind:
+        return {}
+    q = Q()
+    for kind, ids in by_kind.items():
+        q |= Q(kind=kind, external_id__in=ids)
+    return {(a.kind, a.external_id): a for a in Asset.objects.filter(q)}
+
+
+def _refs_of(plan: Plan) -> set[Ref]:
+    refs: set[Ref] = set()
+    for change in plan.assets:
+        refs.add(change.ref)
+        for sources in [*change.incoming.values(), *change.incoming_add.values()]:
+            refs.update(sources)
+    for link in plan.column_links:
+        refs.update((link.source, link.target))
+    for membership in plan.memberships:
+        refs.update((membership.folder, membership.member))
+    for join in plan.joins:
+        refs.update((join.dataset, join.left, join.right))
+    return refs
+
+
+def _attribute_update(asset: Asset | None, change: AssetChange) -> dict[str, Any]:
+    current = dict(asset.attributes) if asset is not None else {}
+    given = change.attributes or {}
+    merged = dict(current)
+    for key, value in given.items():
+        if key == "aliases" and isinstance(value, list):
+            merged[key] = sorted(set(current.get("aliases", [])) | set(value))
+        else:
+            merged[key] = value
+    return merged
+
+
+def _columns_target(asset: Asset | None, change: AssetChange, current: list[dict[str, Any]]) -> list | None:
+    """The schema to write, or None when the asset's columns already are what the change asks."""
+    if change.columns is None or change.ref[0] not in KINDS_WITH_COLUMNS:
+        return None
+    if change.merge_columns:
+        have = {c["name"] for c in current}
+        extra = [c for c in change.columns if c["name"] not in have]
+        if not extra:
+            return None
+        return [*[{"name": c["name"], "data_type": c["data_type"]} for c in current], *extra]
+    wanted = [(c["name"], c.get("data_type", "")) for c in change.columns]
+    if wanted == [(c["name"], c["data_type"]) for c in current]:
+        return None
+    return [{"name": name, "data_type": data_type} for name, data_type in wanted]
+
+
+def _validation_message(error: ValidationError) -> str:
+    if hasattr(error, "error_dict"):
+        return "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
+    return " ".join(error.messages)
+
+
+@transaction.atomic
+def plan_apply(*, plan: Plan, actor: AbstractBaseUser | None, via: str, at: datetime | None = None) -> ApplyResult:
+    """Carries out a plan; unchanged assets are not written, and a change older than the asset's newest applied
+    event is skipped (listed in `stale`) so late deliveries never regress state. Raises DomainError on bad input."""
+    from .bulk import plans_apply_bulk
+
+    at = at or plan.at
+    result = ApplyResult(notes=list(plan.notes))
+    applied = list(plan.assets)
+    if at is not None:
+        existing = _fetch(c.ref for c in plan.assets)
+        # events for the same asset arriving together are applied one after the other (locks taken in id order,
+        # so two events never wait for each other crosswise), each seeing the other's event time
+        _lock(asset_ids=[a.pk for a in existing.values()])
+        states = dict(
+            AssetEventState.objects.filter(asset_id__in=[a.pk for a in existing.values()]).values_list(
+                "asset_id", "last_event_at"
+            )
+        )
+        applied = []
+        for change in plan.assets:
+            asset = existing.get(change.ref)
+            if asset is not None and asset.pk in states and states[asset.pk] > at:
+                result.stale.append(f"{change.ref[1]} changed at {states[asset.pk].isoformat()}, after this event")
+            else:
+                applied.append(change)
+    # what stale changes would have touched is left alone
+    stale_refs = {c.ref for c in plan.assets} - {c.ref for c in applied}
+    live = Plan(
+        at=plan.at,
+        assets=applied,
+        column_links=[link for link in plan.column_links if link.target not in stale_refs],
+        memberships=[m for m in plan.memberships if not {m.folder, m.member} & stale_refs],
+        joins=[join for join in plan.joins if join.dataset not in stale_refs],
+        exact_folders=[ref for ref in plan.exact_folders if ref not in stale_refs],
+    )
+    done = plans_apply_bulk(plans=[live], actor=actor, via=via, at=at)
+    result.notes += done.notes
+    result.created = {done.ids[ref] for ref in done.created}
+    result.updated = {done.ids[ref] for ref in done.changed if ref in done.ids} - result.created
+    if applied and applied[0].ref in done.ids:
+        result.first = done.ids[applied[0].ref]
+    if at is not None:
+        _states_advance(asset_ids=[done.ids[c.ref] for c in applied if c.ref in done.ids], at=at)
+    return result
+
+
+def _lock(*, asset_ids: list[int]) -> None:
+    """Row locks on these assets until the transaction ends."""
+    if asset_ids:
+        list(Asset.objects.select_for_update().filter(pk__in=sorted(asset_ids)).order_by("pk").values_list("pk"))
+
+
+def _joins_apply(*, plan: Plan, assets: dict[Ref, Asset], at: datetime | None) -> None:
+    seen_at = at or timezone.now()
+    for join in plan.joins:
+        evidence, created = JoinEvidence.objects.get_or_create(
+            dataset=assets[join.dataset],
+            left=assets[join.left],
+            right=assets[join.right],
+            on_clause=join.on_clause,
+            defaults={"join_type": join.join_type, "column_pairs": join.column_pairs, "last_seen_at": seen_at},
+        )
+        if not created and evidence.last_seen_at < seen_at:
+            evidence.last_seen_at = seen_at
+            evidence.join_type = join.join_type
+            evidence.column_pairs = join.column_pairs
+            evidence.save(update_fields=["last_seen_at", "join_type", "column_pairs", "updated_at"])
+
+
+def _states_advance(*, asset_ids: list[int], at: datetime) -> None:
+    """Remembers `at` as the newest applied event of these assets (never moving a newer time back)."""
+    if not asset_ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO ingestion_asseteventstate (asset_id, last_event_at, created_at, updated_at)
+            SELECT unnest(%s::bigint[]), %s, now(), now()
+            ON CONFLICT (asset_id) DO UPDATE
+            SET last_event_at = GREATEST(ingestion_asseteventstate.last_event_at, EXCLUDED.last_event_at),
+                updated_at = now()
+            """,
+            [sorted(set(asset_ids)), at],
+        )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Change events
+
+
+def _describe_enqueue(refs: list[Ref]) -> bool:
+    """Asks the QuickSight connector (when one is set up for the asset's account and region) to describe it."""
+    from .models import QuickSightConnector
+    from .quicksight import ARN_RE
+
+    queued = False
+    for kind, arn in refs:
+        match = ARN_RE.match(arn)
+        if match is None:
+            continue
+        connector = QuickSightConnector.objects.filter(
+            account_id=match["account"], region=match["region"], is_active=True
+        ).first()
+        if connector is None:
+            continue
+        from .tasks import quicksight_describe_task
+
+        transaction.on_commit(
+            lambda c=connector.pk, k=kind, a=arn: quicksight_describe_task.delay(connector_id=c, kind=k, arn=a)
+        )
+        queued = True
+    return queued
+
+
+def event_receive(*, source: EventSource | None, payload: Any) -> ChangeEvent:
+    """Stores one event and applies it (idempotently); a malformed or failing event is stored as rejected.
+
+    When a concurrent request created one of the same assets first, the event is applied again (they exist now)."""
+    for attempt in range(3):
+        try:
+            return _event_receive(source=source, payload=payload)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _event_receive(*, source: EventSource | None, payload: Any) -> ChangeEvent:
+    try:
+        envelope = envelope_read(payload)
+    except ParseError as error:
+        return _event_store(
+            source=source,
+            key=envelope_key_fallback(payload),
+            fmt=EventFormat.UNKNOWN,
+            event_type="",
+            at=None,
+            status=EventStatus.REJECTED,
+            reason=str(error),
+            payload=payload,
+        )
+    # no look-up first: the unique key refuses a second delivery (rolling its no-op changes back), which keeps the
+    # common case, a new event, one query shorter
+    status, reason, asset_ids = EventStatus.APPLIED, "", []
+    try:
+        with transaction.atomic():
+            plan = envelope_plan(envelope)
+            result = plan_apply(plan=plan, actor=None, via=ChangeSource.EVENT, at=envelope.at)
+            asset_ids = result.asset_ids
+            notes = list(result.notes)
+            if plan.describe and _describe_enqueue(plan.describe):
+                notes.append("a describe of the asset was queued")
+            if result.stale and not asset_ids:
+                status = EventStatus.STALE
+            reason = "; ".join([*result.stale, *notes])[:5000]
+            return _event_store(
+                source=source,
+                key=envelope.key,
+                fmt=envelope.format,
+                event_type=envelope.event_type,
+                at=envelope.at,
+                status=status,
+                reason=reason,
+                payload=payload,
+                asset_ids=asset_ids,
+                nested=False,
+            )
+    except UnknownEvent as error:
+        status, reason = EventStatus.UNKNOWN, str(error)
+    except ParseError as error:
+        status, reason = EventStatus.REJECTED, str(error)
+    except DomainError as error:
+        status, reason = EventStatus.REJECTED, f"{error.field}: {error.message}" if error.field else error.message
+    except ValidationError as error:
+        status, reason = EventStatus.REJECTED, _validation_message(error)
+    except IntegrityError:
+        # the same event applied concurrently by another request: this delivery is the duplicate
+        original = ChangeEvent.objects.filter(event_key=envelope.key).exclude(status=EventStatus.DUPLICATE).first()
+        if original is not None:
+            return _duplicate(source=source, original=original, payload=payload, envelope_type=envelope.event_type)
+        raise
+    return _event_store(
+        source=source,
+        key=envelope.key,
+        fmt=envelope.format,
+        event_type=envelope.event_type,
+        at=envelope.at,
+        status=status,
+        reason=reason,
+        payload=payload,
+    )
+
+
+def _duplicate(*, source: EventSource | None, original: ChangeEvent, payload: Any, envelope_type: str) -> ChangeEvent:
+    return ChangeEvent.objects.create(
+        source=source,
+        event_key=original.event_key,
+        format=original.format,
+        event_type=envelope_type[:200],
+        event_time=original.event_time,
+        status=EventStatus.DUPLICATE,
+        reason=f"already received as event {original.pk}",
+        payload=payload,
+        duplicate_of=original,
+    )
+
+
+def _event_store(
+    *,
+    source: EventSource | None,
+    key: str,
+    fmt: str,
+    event_type: str,
+    at: datetime | None,
+    status: str,
+    reason: str,
+    payload: Any,
+    asset_ids: list[int] | None = None,
+    nested: bool = True,
+) -> ChangeEvent:
+    """Stores the event; with `nested=False` inside the caller's transaction, which handles a duplicate key."""
+    if not nested:
+        return ChangeEvent.objects.create(
+            source=source,
+            event_key=key[:300],
+            format=fmt,
+            event_type=event_type[:200],
+            event_time=at,
+            status=status,
+            reason=reason[:5000],
+            payload=payload,
+            asset_ids=asset_ids or [],
+        )
+    try:
+        with transaction.atomic():
+            return ChangeEvent.objects.create(
+                source=source,
+                event_key=key[:300],
+                format=fmt,
+                event_type=event_type[:200],
+                event_time=at,
+                status=status,
+                reason=reason[:5000],
+                payload=payload,
+                asset_ids=asset_ids or [],
+            )
+    except IntegrityError:
+        original = ChangeEvent.objects.filter(event_key=key[:300]).exclude(status=EventStatus.DUPLICATE).first()
+        if original is None:
+            raise
+        return _duplicate(source=source, original=original, payload=payload, envelope_type=event_type)
+
+
+def events_receive(*, source: EventSource | None, payloads: list[Any]) -> list[ChangeEvent]:
+    """Receives a batch: each event is stored and applied on its own, so one bad event does not stop the rest."""
+    return [event_receive(source=source, payload=payload) for payload in payloads]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Bulk imports
+
+# Bundle sections in the order they are applied: what others point at comes first.
+SECTIONS = ("DataSources", "DataSets", "Analyses", "Templates", "Dashboards", "Folders")
+REPORT_LIST_CAP = 1000
+BATCH = 500
+
+
+def bundle_check(bundle: Any) -> int:
+    """Checks the bundle's outline (sections that are lists) and returns how many items it holds."""
+    if not isinstance(bundle, dict):
+        raise DomainError(
+            f"the bundle must be a JSON object with any of the sections {', '.join(SECTIONS)}", field="bundle"
+        )
+    unknown = sorted(set(bundle) - set(SECTIONS))
+    if unknown:
+        raise DomainError(
+            f"unknown section {unknown[0]!r}; the sections are {', '.join(SECTIONS)}", field=f"bundle.{unknown[0]}"
+        )
+    total = 0
+    for section, items in bundle.items():
+        if not isinstance(items, list):
+            raise DomainError("must be a list of Describe* outputs", field=f"bundle.{section}")
+        total += len(items)
+    if total == 0:
+        raise DomainError("the bundle holds no items", field="bundle")
+    return total
+
+
+@transaction.atomic
+def import_create(*, actor: AbstractBaseUser | None, bundle: Any) -> ImportJob:
+    """Stores the bundle and queues its import (run by Celery after the commit)."""
+    from .tasks import import_run_task
+
+    total = bundle_check(bundle)
+    job = ImportJob(total=total, created_by=actor if actor is not None and actor.is_authenticated else None)
+    job.bundle.save("bundle.json", ContentFile(json.dumps(bundle).encode()), save=False)
+    job.save()
+    transaction.on_commit(lambda: import_run_task.delay(job_id=job.pk))
+    return job
+
+
+def _item_plan(section: str, item: Any, path: str, source_types: dict[str, str]) -> Plan:
+    from . import quicksight as qs
+
+    if section == "DataSources":
+        return qs.data_source_plan(item, path=path)
+    if section == "DataSets":
+        return qs.data_set_plan(item, path=path, source_types=source_types)
+    if section == "Templates":
+        return qs.template_plan(item, path=path)
+    if section == "Analyses":
+        return qs.analysis_plan(item, path=path)
+    if section == "Dashboards":
+        return qs.dashboard_plan(item, path=path)
+    return qs.folder_plan(item, path=path)
+
+
+def _source_types(bundle: dict[str, Any]) -> dict[str, str]:
+    from .changes import ci_get
+    from .quicksight import SOURCE_TYPES
+
+    types = {
+        arn: attributes.get("type", "")
+        for arn, attributes in Asset.objects.filter(kind="data_source").values_list("external_id", "attributes")
+        if isinstance(attributes, dict)
+    }
+    for item in bundle.get("DataSources") or []:
+        obj = ci_get(item, "DataSource") or item
+        if isinstance(obj, dict) and isinstance(ci_get(obj, "Arn"), str):
+            types[ci_get(obj, "Arn")] = SOURCE_TYPES.get(str(ci_get(obj, "Type") or "").upper(), "other")
+    return types
+
+
+@dataclass
+class ItemReport:
+    outcome: str
+    path: str
+    reason: str = ""
+
+
+def items_import(
+    *,
+    items: list[tuple[str, str, Any]],
+    actor: AbstractBaseUser | None,
+    via: str,
+    source_types: dict[str, str],
+) -> list[ItemReport]:
+    """Imports (section, path, Describe* output) items; an item whose output is unchanged since it was last
+    imported is skipped without a write. Each item is applied in its own savepoint: one bad item stops nothing."""
+    parsed: list[tuple[str, Plan | None, str, str]] = []  # path, plan, fingerprint, error
+    for section, path, item in items:
+        try:
+            plan = _item_plan(section, item, path, source_types)
+            parsed.append((path, plan, fingerprint(item), ""))
+        except ParseError as error:
+            parsed.append((path, None, "", str(error)))
+    refs = [plan.assets[0].ref for _, plan, _, _ in parsed if plan is not None and plan.assets]
+    fetched = _fetch(refs)
+    states = {s.asset_id: s for s in ImportedItem.objects.filter(asset_id__in=[a.pk for a in fetched.values()])}
+    known = {
+        ref: (states[a.pk].fingerprint, states[a.pk].imported_at, a.updated_at)
+        for ref, a in fetched.items()
+        if a.pk in states
+    }
+    reports: list[ItemReport] = []
+    fingerprints: dict[int, str] = {}
+    todo: list[tuple[str, Plan, str]] = []
+    for path, plan, digest, error in parsed:
+        if plan is None:
+            reports.append(ItemReport(ItemOutcome.REJECTED, path, error))
+            continue
+        seen = known.get(plan.assets[0].ref)
+        if seen is not None and seen[0] == digest and seen[2] <= seen[1]:
+            reports.append(ItemReport(ItemOutcome.UNCHANGED, path))
+            continue
+        todo.append((path, plan, digest))
+    if len(todo) > 1 and _bulk_apply(todo, actor=actor, via=via, reports=reports, fingerprints=fingerprints):
+        todo = []
+    for path, plan, digest in todo:
+        try:
+            with transaction.atomic():
+                result = plan_apply(plan=plan, actor=actor, via=via)
+        except ParseError as error:
+            reports.append(ItemReport(ItemOutcome.REJECTED, path, str(error)))
+            continue
+        except DomainError as error:
+            where = f"{path}: {error.field}: " if error.field else f"{path}: "
+            reports.append(ItemReport(ItemOutcome.REJECTED, path, where + error.message))
+            continue
+        except ValidationError as error:
+            reports.append(ItemReport(ItemOutcome.REJECTED, path, f"{path}: {_validation_message(error)}"))
+            continue
+        if result.first is not None:
+            fingerprints[result.first] = digest
+        reports.append(ItemReport(result.outcome_of(result.first), path, "; ".join(result.notes)[:500]))
+    if fingerprints:
+        now = timezone.now()
+        ImportedItem.objects.bulk_create(
+            [ImportedItem(asset_id=pk, fingerprint=fp, imported_at=now) for pk, fp in fingerprints.items()],
+            update_conflicts=True,
+            unique_fields=["asset"],
+            update_fields=["fingerprint", "imported_at", "updated_at"],
+        )
+    return reports
+
+
+def _bulk_apply(
+    todo: list[tuple[str, Plan, str]],
+    *,
+    actor: AbstractBaseUser | None,
+    via: str,
+    reports: list[ItemReport],
+    fingerprints: dict[int, str],
+) -> bool:
+    """Applies the items together (set-based); False when any part is refused, so that the caller applies them one
+    by one and reports the item at fault."""
+    from .bulk import plans_apply_bulk
+
+    try:
+        with transaction.atomic():
+            result = plans_apply_bulk(plans=[plan for _, plan, _ in todo], actor=actor, via=via)
+    except (DomainError, ValidationError, IntegrityError, ParseError):
+        return False
+    for path, plan, digest in todo:
+        primary = plan.assets[0].ref
+        if primary in result.created:
+            outcome = ItemOutcome.CREATED
+        elif any(change.ref in result.changed for change in plan.assets):
+            outcome = ItemOutcome.UPDATED
+        else:
+            outcome = ItemOutcome.UNCHANGED
+        fingerprints[result.ids[primary]] = digest
+        reports.append(ItemReport(outcome, path, "; ".join(plan.notes)[:500]))
+    return True
+
+
+def _report_add(report: dict[str, Any], items: list[ItemReport]) -> None:
+    for item in items:
+        if item.outcome == ItemOutcome.REJECTED:
+            report.setdefault("rejected", []).append({"path": item.path, "reason": item.reason})
+        elif item.outcome in (ItemOutcome.CREATED, ItemOutcome.UPDATED):
+            listed = report.setdefault(item.outcome, [])
+            if len(listed) < REPORT_LIST_CAP:
+                listed.append(item.path)
+        if item.reason and item.outcome != ItemOutcome.REJECTED:
+            notes = report.setdefault("notes", [])
+            if len(notes) < REPORT_LIST_CAP:
+                notes.append({"path": item.path, "note": item.reason})
+
+
+def import_run(*, job_id: int) -> ImportJob | None:
+    """Runs a queued import in batches, saving progress after each so the API and UI can show it."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update(skip_locked=True).filter(pk=job_id).first()
+        if job is None or job.status != ImportStatus.QUEUED:
+            return job
+        job.status = ImportStatus.RUNNING
+        job.started_at = timezone.now()
+        job.save(update_fields=["status", "started_at", "updated_at"])
+    try:
+        with job.bundle.open("rb") as handle:
+            bundle = json.loads(handle.read())
+        bundle_check(bundle)
+        source_types = _source_types(bundle)
+        items = [
+            (section, f"{section}[{index}]", item)
+            for section in SECTIONS
+            for index, item in enumerate(bundle.get(section) or [])
+        ]
+        report: dict[str, Any] = {}
+        counts = dict.fromkeys(ItemOutcome.values, 0)
+        for start in range(0, len(items), BATCH):
+            reports = items_import(
+                items=items[start : start + BATCH],
+                actor=job.created_by,
+                via=ChangeSource.IMPORT,
+                source_types=source_types,
+            )
+            for item in reports:
+                counts[item.outcome] += 1
+            _report_add(report, reports)
+            ImportJob.objects.filter(pk=job.pk).update(
+                processed=min(start + BATCH, len(items)), updated_at=timezone.now(), **counts
+            )
+        report["more"] = {
+            outcome: max(0, counts[outcome] - REPORT_LIST_CAP) for outcome in (ItemOutcome.CREATED, ItemOutcome.UPDATED)
+        }
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportStatus.SUCCEEDED, report=report, finished_at=timezone.now(), updated_at=timezone.now()
+        )
+    except (OSError, ValueError, DomainError) as error:
+        message = error.message if isinstance(error, DomainError) else str(error)
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportStatus.FAILED, error=message[:5000], finished_at=timezone.now(), updated_at=timezone.now()
+        )
+    job.refresh_from_db()
+    return job
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# OpenLineage
+
+
+def openlineage_receive(*, source: EventSource | None, event: Any) -> ChangeEvent:
+    """Stores and applies one OpenLineage event; see `_openlineage_receive`. Applied again when a concurrent request
+    created one of the same assets first."""
+    for attempt in range(3):
+        try:
+            return _openlineage_receive(source=source, event=event)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _openlineage_receive(*, source: EventSource | None, event: Any) -> ChangeEvent:
+    """Stores and applies one OpenLineage event. A retry of the same event (same body) is a duplicate and changes
+    nothing. An invalid event is stored as rejected and raised as a DomainError naming the wrong field."""
+    from .openlineage import openlineage_plan
+
+    key = "ol:" + fingerprint(event)
+    original = ChangeEvent.objects.filter(event_key=key).exclude(status=EventStatus.DUPLICATE).first()
+    if original is not None:
+        if original.status == EventStatus.REJECTED:
+            raise DomainError(original.reason.split(": ", 1)[-1], field=original.reason.split(": ", 1)[0])
+        return _duplicate(source=source, original=original, payload=event, envelope_type=original.event_type)
+    try:
+        with transaction.atomic():
+            fmt, event_type, plan = openlineage_plan(event)
+            result = plan_apply(plan=plan, actor=None, via=ChangeSource.EVENT)
+            status = EventStatus.STALE if result.stale and not result.asset_ids else EventStatus.APPLIED
+            return _event_store(
+                source=source,
+                key=key,
+                fmt=fmt,
+                event_type=event_type,
+                at=plan.at,
+                status=status,
+                reason="; ".join([*result.stale, *result.notes]),
+                payload=event,
+                asset_ids=result.asset_ids,
+                nested=False,
+            )
+    except ParseError as error:
+        failure = DomainError(error.message, field=error.path or None)
+    except DomainError as error:
+        failure = error
+    except ValidationError as error:
+        failure = DomainError(_validation_message(error))
+    except IntegrityError:
+        original = ChangeEvent.objects.filter(event_key=key).exclude(status=EventStatus.DUPLICATE).first()
+        if original is None:
+            raise
+        return _duplicate(source=source, original=original, payload=event, envelope_type=original.event_type)
+    reason = f"{failure.field}: {failure.message}" if failure.field else failure.message
+    _event_store(
+        source=source,
+        key=key,
+        fmt=EventFormat.UNKNOWN,
+        event_type="",
+        at=None,
+        status=EventStatus.REJECTED,
+        reason=reason,
+        payload=event if isinstance(event, (dict, list)) else {"body": str(event)[:1000]},
+    )
+    raise failure
