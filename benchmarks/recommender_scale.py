@@ -10,13 +10,13 @@ What it does, in order (pure computation: no database, no Django):
 
 1. Generates the products. There are products/5 entity domains (integer counters 1..n, short codes such as
    ``CUS-0001234``, UUIDs), each owned by one product whose key column holds the domain's keys. Every product has
-   10 to 40 columns: a key when it owns a domain, 0 to 3 foreign keys into other domains (named ``customer_id``,
-   ``customer``, ``custkey`` or, one in five, an opaque ``ref_2``), and filler columns that overlap everywhere on
-   purpose (row numbers in one product in five, small integers, years, amounts, categories, dates, flags, free
-   text, with shared names such as ``status``, ``year`` or ``comment``). The known joins are the foreign key ->
-   key pairs. Each product's sample has
-   --rows rows (a domain owner has at most one row per key). Data is regenerated from the seed on demand, so
-   loading a product's sample costs what reading a stored sample would.
+   10 to 40 columns (a domain's owner is named for it, e.g. ``customers``; the others have neutral names): a key
+   when it owns a domain, 0 to 3 foreign keys into other domains (named ``customer_id``, ``customer``,
+   ``custkey`` or, one in five, an opaque ``ref_2``), and filler columns that overlap everywhere on purpose (row
+   numbers in one product in five, small integers, years, amounts, categories, dates, flags, free text, with shared
+   names such as ``status``, ``year`` or ``comment``). The known joins are the foreign key -> key pairs. Each
+   product's sample has --rows rows (a domain owner has at most one row per key). Data is regenerated from the
+   seed on demand, so loading a product's sample costs what reading a stored sample would.
 2. Profiles every product (the stored profile, computed once per data change; --workers processes) and builds the
    candidate index (MinHash LSH Ensemble + name signals) over all but one product: **time to build the index**.
 3. Adds the held-out product as a newly added product and times profile + index add + top-10 recommendations
@@ -105,6 +105,7 @@ class Domain:
 class Product:
     index: int
     owns: int | None
+    name: str = ""
     key_name: str = ""
     fks: list[tuple[str, int]] = field(default_factory=list)  # (column, domain)
     fillers: list[tuple[str, str]] = field(default_factory=list)  # (column, generator kind)
@@ -126,6 +127,10 @@ class World:
                 if owner != product.index:
                     pairs.add(frozenset((product.index, owner)))
         return pairs
+
+    def names(self) -> dict[str, str]:
+        """Product names by key (what a catalog shows; a bare ``id`` reads as ``<name> id``)."""
+        return {str(p.index): p.name for p in self.products}
 
     def frame(self, index: int) -> pd.DataFrame:
         """The sample of one product, regenerated from the seed."""
@@ -186,8 +191,10 @@ def world_make(*, products: int, rows: int, seed: int) -> World:
     world = World(seed=seed, rows=rows, domains=domains, products=[])
     for p in range(products):
         product = Product(index=p, owns=p if p < n_domains else None)
+        product.name = f"{WORDS[p % len(WORDS)]}_{['facts', 'events', 'lines', 'log'][p % 4]}_{p}"
         if product.owns is not None:
             entity = domains[p].entity
+            product.name = f"{entity}s"  # a domain's owner is named for it: customers, invoices, ...
             product.key_name = [f"{entity}_id", "id", f"{entity[:1]}_{entity[:4]}key"][int(rng.integers(0, 3))]
         used = {product.key_name}
         for j in range(int(rng.integers(0 if product.owns is not None else 1, 4))):
@@ -294,6 +301,7 @@ def main() -> None:
     widths = [len(p.fks) + len(p.fillers) + (p.owns is not None) for p in world.products]
     say(f"generated {args.products} products ({min(widths)}-{max(widths)} columns), {len(joins)} known joins")
     figures["known_joins"] = len(joins)
+    names = world.names()
 
     # 2. Profiles and the index over all products but one (the one added later).
     newcomer = next(p.index for p in reversed(world.products) if p.fks and p.index in partners)
@@ -305,7 +313,7 @@ def main() -> None:
     index = CandidateIndex()
     for key, profile in profiles.items():
         if key != newcomer:
-            index.add(str(key), profile)
+            index.add(str(key), profile, name=names[str(key)])
     index.build()
     figures["index_build_seconds"] = round(time.perf_counter() - t, 2)
     say(f"index over {len(index)} products built in {figures['index_build_seconds']}s")
@@ -324,9 +332,11 @@ def main() -> None:
     t, cpu = time.perf_counter(), time.process_time()
     frame = world.frame(newcomer)
     profile = profile_table(frame)
-    index.add(str(newcomer), profile)
+    index.add(str(newcomer), profile, name=names[str(newcomer)])
     t_profiled = time.perf_counter()
-    results = recommend(key=str(newcomer), frame=frame, profile=profile, index=index, load=load, k=10, shortlist=20)
+    results = recommend(
+        key=str(newcomer), frame=frame, profile=profile, index=index, load=load, k=10, shortlist=20, names=names
+    )
     total, cpu = time.perf_counter() - t, time.process_time() - cpu
     found = [int(k) for k, _ in results]
     figures["new_product"] = {
@@ -361,7 +371,7 @@ def main() -> None:
     members = set(subset)
     sub_index = CandidateIndex()
     for key in subset:
-        sub_index.add(str(key), profiles[key])
+        sub_index.add(str(key), profiles[key], name=names[str(key)])
     sub_index.build()
     ours_recall, ours_time, ours_cpu = [], [], []
     for position, query in enumerate(queries, start=1):
@@ -370,7 +380,14 @@ def main() -> None:
         found = [
             int(k)
             for k, _ in recommend(
-                key=str(query), frame=world.frame(query), profile=profiles[query], index=sub_index, load=load, k=10
+                key=str(query),
+                frame=world.frame(query),
+                profile=profiles[query],
+                index=sub_index,
+                load=load,
+                k=10,
+                config=MatcherConfig(threshold=0.0),  # a ranking, as brute force gives: no score threshold
+                names=names,
             )
         ]
         ours_time.append(time.perf_counter() - t)

@@ -73,6 +73,8 @@ def _evidence(containment: float, overlap: float, key: ColumnProfile, fk: Column
         coverage = max(0.0, min(fk.max_value, key.max_value) - max(fk.min_value, key.min_value))
         span = 0.2 + 0.8 * min(1.0, coverage / (key.max_value - key.min_value))
     value = min(1.0, containment) ** 2 * key.uniqueness * cardinality * span
+    if fk.uniqueness > 0.95 and fk.distinct > 20:
+        value *= 0.5  # 1:1 between two unique columns: usually unrelated counters (see matching)
     return value * (0.6 + 0.4 * name_sim)
 
 
@@ -86,6 +88,7 @@ class CandidateIndex:
         self.num_perm = num_perm
         self._profiles: dict[str, TableProfile] = {}
         self._prefixes: dict[str, str] = {}
+        self._names: dict[str, str] = {}
         self._ensemble: MinHashLSHEnsemble | None = None
         self._ensemble_keys: set[str] = set()
         self._pending: set[str] = set()
@@ -111,19 +114,20 @@ class CandidateIndex:
 
     # -- maintenance ------------------------------------------------------------------------
 
-    def add(self, key: str, profile: TableProfile) -> None:
-        """Add (or replace) a table's profile."""
+    def add(self, key: str, profile: TableProfile, *, name: str = "") -> None:
+        """Add (or replace) a table's profile; ``name`` (the table's name) lets a bare ``id`` read as ``<name> id``."""
         if key in self._profiles:
             self.remove(key)
         self._profiles[key] = profile
         self._prefixes[key] = table_prefix([c.name for c in profile.columns])
+        self._names[key] = name
         rows = []
         for column in profile.columns:
             if _joinable(column) and len(column.minhash) == self.num_perm:
                 row = len(self._columns)
                 self._by_table[key].append(row)
                 self._row_of[f"{key}{_SEP}{column.name}"] = row
-                stem = name_stem(column.name, self._prefixes[key])
+                stem = name_stem(column.name, self._prefixes[key], name)
                 if stem:
                     self._by_stem[stem[:4]].append(row)
                 self._columns.append(_Column(key, column))
@@ -139,6 +143,7 @@ class CandidateIndex:
             return
         del self._profiles[key]
         self._prefixes.pop(key, None)
+        self._names.pop(key, None)
         for i in self._by_table.pop(key, []):
             self._alive[i] = False
             self._row_of.pop(f"{key}{_SEP}{self._columns[i].profile.name}", None)
@@ -157,7 +162,9 @@ class CandidateIndex:
         for i, column in enumerate(self._columns):
             self._by_table[column.table].append(i)
             self._row_of[f"{column.table}{_SEP}{column.profile.name}"] = i
-            stem = name_stem(column.profile.name, self._prefixes.get(column.table, ""))
+            stem = name_stem(
+                column.profile.name, self._prefixes.get(column.table, ""), self._names.get(column.table, "")
+            )
             if stem:
                 self._by_stem[stem[:4]].append(i)
         entries = []
@@ -175,6 +182,16 @@ class CandidateIndex:
 
     # -- query ------------------------------------------------------------------------------
 
+    def _similarity(self, column: str, prefix: str, table: str, other: _Column) -> float:
+        return name_similarity(
+            column,
+            other.profile.name,
+            left_prefix=prefix,
+            right_prefix=self._prefixes[other.table],
+            left_table=table,
+            right_table=self._names.get(other.table, ""),
+        )
+
     def _estimates(self, query: np.ndarray, size: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """MinHash Jaccard, then |Q ∩ X| estimates, of the query set with the given indexed columns."""
         jaccard = (self._signatures[rows] == query).mean(axis=1)
@@ -182,7 +199,7 @@ class CandidateIndex:
         overlap = jaccard * (size + sizes) / (1.0 + jaccard)
         return jaccard, np.minimum(overlap, np.minimum(size, sizes))
 
-    def query(self, key: str, profile: TableProfile, *, k: int = 20) -> list[tuple[str, float]]:
+    def query(self, key: str, profile: TableProfile, *, k: int = 20, name: str = "") -> list[tuple[str, float]]:
         """The ``k`` tables most likely to join with ``profile``, best first (never ``key`` itself)."""
         if self._pending and len(self._pending) > _PENDING_LIMIT:
             self.build()
@@ -224,9 +241,7 @@ class CandidateIndex:
                     other = self._columns[i]
                     if not _key_like(other.profile):
                         continue
-                    sim = name_similarity(
-                        column.name, other.profile.name, left_prefix=prefix, right_prefix=self._prefixes[other.table]
-                    )
+                    sim = self._similarity(column.name, prefix, name, other)
                     consider(other.table, _evidence(inter / column.distinct, inter, other.profile, column, sim))
             # b) another table's column -> this key-like query column (vectorised scan)
             if _key_like(column) and len(alive_rows):
@@ -236,21 +251,17 @@ class CandidateIndex:
                     if other.table == key:
                         continue
                     inter = overlap[position]
-                    sim = name_similarity(
-                        column.name, other.profile.name, left_prefix=prefix, right_prefix=self._prefixes[other.table]
-                    )
+                    sim = self._similarity(column.name, prefix, name, other)
                     consider(other.table, _evidence(inter / other.profile.distinct, inter, column, other.profile, sim))
 
         # 2. Name and type signals: a renamed or sampled key that the sketches miss.
         for column in query_columns:
-            stem = name_stem(column.name, prefix)
+            stem = name_stem(column.name, prefix, name)
             for row in self._by_stem.get(stem[:4], ()) if stem else ():
                 other = self._columns[row]
                 if not self._alive[row] or other.table == key:
                     continue
-                sim = name_similarity(
-                    column.name, other.profile.name, left_prefix=prefix, right_prefix=self._prefixes[other.table]
-                )
+                sim = self._similarity(column.name, prefix, name, other)
                 if sim < 0.85:
                     continue
                 if (column.data_type == "string") != (other.profile.data_type == "string"):

@@ -50,7 +50,8 @@ def recommend(
     if k < 1 or shortlist < 1:
         raise ValueError("k and shortlist must be at least 1")
     wanted = max(shortlist, k)
-    candidates = [candidate for candidate, _ in index.query(key, profile, k=wanted)]
+    names = names or {}
+    candidates = [candidate for candidate, _ in index.query(key, profile, k=wanted, name=names.get(key, ""))]
     if len(candidates) < wanted:
         # A small catalog: the sketches found fewer candidates than there is room for, so the matcher
         # also looks at the others (composite keys and sampled keys can escape the sketches).
@@ -58,7 +59,6 @@ def recommend(
         candidates += [other for other in sorted(index.keys()) if other not in chosen][: wanted - len(candidates)]
     frame = frame.rename(columns=str)
     left_values = TableValues(frame)
-    names = names or {}
     loaded: dict[str, tuple[pd.DataFrame, TableProfile, TableValues]] = {}
 
     def run(candidate: str, matcher_config: MatcherConfig) -> TableMatch:

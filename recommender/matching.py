@@ -194,12 +194,12 @@ def _stem(tokens: tuple[str, ...]) -> str:
     return joined
 
 
-def name_stem(name: str, prefix: str = "") -> str:
+def name_stem(name: str, prefix: str = "", table: str = "") -> str:
     """A column name reduced to its entity: ``o_custkey`` -> ``cust``, ``customer_id`` -> ``customer``.
 
-    Bare key words (``id``, ``key``) have no entity and give "".
+    Bare key words (``id``, ``key``) have no entity and give "", unless ``table`` names it (``customers``).
     """
-    tokens = _core(name, prefix, "")
+    tokens = _core(name, prefix, table)
     if not tokens or all(t in _KEY_WORDS for t in tokens):
         return ""
     return _stem(tokens)
@@ -381,9 +381,10 @@ def _pair_evidence(
             * _text_factor(fk)
             * min(_WEAK_TYPE_FACTOR.get(key.data_type, 1.0), _WEAK_TYPE_FACTOR.get(fk.data_type, 1.0))
         )
-        # Two unique columns (1:1) are usually two unrelated counters unless their names agree.
-        if fk.uniqueness > 0.95 and fk.distinct > 20 and name_sim < 0.8:
-            value_evidence *= 0.6
+        # A foreign key repeats (many rows per key). Two unique columns (1:1) are usually two unrelated
+        # counters (``id``/``id``, ``row_no``/``row_no``), whatever their names say.
+        if fk.uniqueness > 0.95 and fk.distinct > 20:
+            value_evidence *= 0.5 if name_sim >= 0.8 else 0.6
     score = value_evidence * (1.0 - NAME_WEIGHT - VALENTINE_WEIGHT + NAME_WEIGHT * name_sim + VALENTINE_WEIGHT * coma)
     return PairEvidence(
         left=left_name,
@@ -419,7 +420,11 @@ def _tuples(frame: pd.DataFrame, columns: list[str]) -> list[tuple[str, ...]]:
 
 
 def _composite_key(
-    pairs: list[PairEvidence], left: pd.DataFrame, right: pd.DataFrame
+    pairs: list[PairEvidence],
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    left_profile: TableProfile,
+    right_profile: TableProfile,
 ) -> tuple[list[PairEvidence], float]:
     """Two column pairs that together reference a multi-column key (``lineitem(l_partkey, l_suppkey)`` ->
     ``partsupp(ps_partkey, ps_suppkey)``): neither referenced column is unique alone, but the pair is.
@@ -432,7 +437,14 @@ def _composite_key(
     def contained(p: PairEvidence) -> float:
         return p.left_in_right if p.key_side == "right" else p.right_in_left
 
-    partial = [p for p in pairs if p.key_likeness < 0.95 and contained(p) >= 0.9 and p.value_evidence > 0]
+    def may_be_key(p: PairEvidence) -> bool:
+        # a column of a composite key: not unique alone, and of a type keys have (no dates, amounts, text)
+        key = right_profile.column(p.right) if p.key_side == "right" else left_profile.column(p.left)
+        fk = left_profile.column(p.left) if p.key_side == "right" else right_profile.column(p.right)
+        keyish = all(c.data_type in ("integer", "string") and not _weak(c) for c in (key, fk))
+        return p.key_likeness < 0.95 and keyish
+
+    partial = [p for p in pairs if contained(p) >= 0.9 and p.value_evidence > 0 and may_be_key(p)]
     partial.sort(key=lambda p: (-p.name_similarity, -p.value_evidence, p.left, p.right))
     partial = partial[:_COMPOSITE_CANDIDATES]
     best: tuple[float, PairEvidence, PairEvidence] | None = None
@@ -440,13 +452,20 @@ def _composite_key(
         for second in partial[i + 1 :]:
             if first.left == second.left or first.right == second.right or first.key_side != second.key_side:
                 continue
+            profiles = (right_profile, first.right, second.right) if first.key_side == "right" else None
+            if profiles is None:
+                profiles = (left_profile, first.left, second.left)
+            owner, a, b = profiles
+            if owner.column(a).distinct * owner.column(b).distinct < 0.95 * owner.rows:
+                continue  # too few value combinations for a key
             fk_frame, key_frame = (left, right) if first.key_side == "right" else (right, left)
             fk_cols = [first.left, second.left] if first.key_side == "right" else [first.right, second.right]
             key_cols = [first.right, second.right] if first.key_side == "right" else [first.left, second.left]
+            key_part = key_frame[key_cols].dropna()
+            if len(key_part) == 0 or key_part.duplicated().mean() > 0.05:
+                continue  # the two referenced columns are not a key together
             key_rows = _tuples(key_frame, key_cols)
             key_set = set(key_rows)
-            if not key_rows or len(key_set) / len(key_rows) < 0.95:
-                continue
             fk_set = set(_tuples(fk_frame, fk_cols))
             if not fk_set:
                 continue
@@ -538,7 +557,7 @@ def match_tables(
         if evidence is not None:
             pairs.append(evidence)
     pairs.sort(key=lambda p: (-p.score, -p.coma, -p.name_similarity, p.left, p.right))
-    pairs, composite = _composite_key(pairs, left, right)
+    pairs, composite = _composite_key(pairs, left, right, lprof, rprof)
     pairs = [_with_rows(p, lv, rv) for p in pairs[: config.max_pairs]]
 
     best = pairs[0] if pairs else None

@@ -460,13 +460,16 @@ def recommendations_compute(
     enriched_profile = profile_table(view.frame) if view.added_rows else None
     enriched_version = _enriched_version(samples, view, graph_links) if view.added_rows else ""
 
+    # table names let the engine read a bare "id" column as "<table>_id"
+    names = dict(Asset.objects.filter(pk__in=[int(k) for k in samples.by_key]).values_list("pk", "name"))
+    name_of = {k: names.get(int(k), "") for k in samples.by_key}
     index = CandidateIndex()
     for other in samples.by_key:
         if other != key:
-            index.add(other, samples.profile(other))
-    shortlist = dict(index.query(key, profile, k=SHORTLIST))
+            index.add(other, samples.profile(other), name=name_of[other])
+    shortlist = dict(index.query(key, profile, k=SHORTLIST, name=name_of[key]))
     if enriched_profile is not None:
-        for other, score in index.query(key, enriched_profile, k=SHORTLIST):
+        for other, score in index.query(key, enriched_profile, k=SHORTLIST, name=name_of[key]):
             shortlist[other] = max(score, shortlist.get(other, 0.0))
     candidates = sorted(shortlist, key=lambda k: (-shortlist[k], int(k)))
     if only is not None:
@@ -502,7 +505,15 @@ def recommendations_compute(
             right = samples.frame(other)
             assert right is not None
             right_profile = samples.profile(other)
-            plain_match = match_tables(frame, right, config=config, left_profile=profile, right_profile=right_profile)
+            plain_match = match_tables(
+                frame,
+                right,
+                config=config,
+                left_profile=profile,
+                right_profile=right_profile,
+                left_name=name_of[key],
+                right_name=name_of[other],
+            )
             plain, _, plain_keys = evidence.outcome(
                 view=View.PLAIN,
                 match=plain_match,
@@ -522,7 +533,13 @@ def recommendations_compute(
                 )
                 if view.added_rows and other not in view.via:
                     enriched_match = match_tables(
-                        view.frame, right, config=config, left_profile=enriched_profile, right_profile=right_profile
+                        view.frame,
+                        right,
+                        config=config,
+                        left_profile=enriched_profile,
+                        right_profile=right_profile,
+                        left_name=name_of[key],
+                        right_name=name_of[other],
                     )
                     enriched, _, keys = evidence.outcome(
                         view=View.ENRICHED,

@@ -98,3 +98,13 @@ def test_replacing_a_profile_replaces_its_columns() -> None:
 def test_threshold_is_validated() -> None:
     with pytest.raises(ValueError):
         CandidateIndex(threshold=0.0)
+
+
+def test_a_bare_id_is_read_with_its_table_name() -> None:
+    customers = pd.DataFrame({"id": [f"C{i:06d}" for i in range(1_000_000, 1_000_300)]})
+    orders = pd.DataFrame({"customer_id": [f"C{i:06d}" for i in range(0, 2_000, 7)]})  # sampled: no overlap
+    index = CandidateIndex()
+    index.add("t1", profile_table(customers), name="customers")
+    index.add("t2", profile_table(customers))  # the same data under no name
+    index.build()
+    assert [key for key, _ in index.query("orders", profile_table(orders), name="orders")] == ["t1"]

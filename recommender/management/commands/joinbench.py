@@ -83,7 +83,7 @@ class Command(BaseCommand):
         index = CandidateIndex()
         for table, frame in frames.items():
             profiles[table] = profile_table(frame)
-            index.add(table, profiles[table])
+            index.add(table, profiles[table], name=table)
         index.build()
         self.say(f"profiled and indexed {len(tables)} products in {monotonic() - started:.1f}s")
 
