@@ -28,6 +28,8 @@ class AuditAction(models.TextChoices):
     REQUEST_REVOKE = "request.revoke", "Revoked a request's grant"
     REQUEST_EXPIRE = "request.expire", "A request's grant expired"
     SIGN_IN_SSO = "sign_in.sso", "Signed in with single sign-on"
+    RULE_SET = "rule.set", "Added a row or column rule"
+    RULE_DELETE = "rule.delete", "Removed a row or column rule"
 
 
 class RequestStatus(models.TextChoices):

@@ -387,6 +387,20 @@ def _check_column(dataset: Dataset, column: str) -> None:
         raise DomainError(f"the dataset has no column {column!r}; its columns are: {names}", field="column")
 
 
+def _rule_audit(*, action: str, dataset: Dataset, rule: RowRule | ColumnRule, actor, source: str) -> None:
+    from access.services import audit_record
+
+    detail = {
+        "rule": rule.pk,
+        "kind": "row" if isinstance(rule, RowRule) else "column",
+        "column": rule.column,
+        "group": rule.group.name if rule.group_id else None,
+    }
+    if isinstance(rule, RowRule):
+        detail.update(user_attribute=rule.user_attribute, allowed_values=rule.allowed_values)
+    audit_record(user=actor, action=action, source=source, asset_id=dataset.asset_id, detail=detail)
+
+
 @transaction.atomic
 def row_rule_create(
     *,
@@ -395,7 +409,10 @@ def row_rule_create(
     group: Group | None = None,
     user_attribute: str = "",
     allowed_values: list[Any] | None = None,
+    actor: AbstractBaseUser | None = None,
+    source: str = "system",
 ) -> RowRule:
+    """Adds a row rule (recorded in the access audit)."""
     _check_column(dataset, column)
     if (group is None) == (not user_attribute):
         raise DomainError("a row rule is for a group (with allowed values) or for a user attribute", field="group")
@@ -410,14 +427,34 @@ def row_rule_create(
     )
     rule.full_clean()
     rule.save()
+    _rule_audit(action="rule.set", dataset=dataset, rule=rule, actor=actor, source=source)
     return rule
 
 
 @transaction.atomic
-def column_rule_create(*, dataset: Dataset, column: str, group: Group) -> ColumnRule:
+def column_rule_create(
+    *, dataset: Dataset, column: str, group: Group, actor: AbstractBaseUser | None = None, source: str = "system"
+) -> ColumnRule:
+    """Hides a column from a group (recorded in the access audit when the rule is new)."""
     _check_column(dataset, column)
-    rule, _ = ColumnRule.objects.get_or_create(dataset=dataset, column=column, group=group)
+    rule, created = ColumnRule.objects.get_or_create(dataset=dataset, column=column, group=group)
+    if created:
+        _rule_audit(action="rule.set", dataset=dataset, rule=rule, actor=actor, source=source)
     return rule
+
+
+@transaction.atomic
+def rule_delete(
+    *, dataset: Dataset, kind: str, rule_id: int, actor: AbstractBaseUser | None = None, source: str = "system"
+) -> bool:
+    """Removes a row or column rule of the dataset (recorded in the access audit); False when there is none."""
+    rules = dataset.row_rules if kind == "row" else dataset.column_rules
+    rule = rules.select_related("group").filter(pk=rule_id).first()
+    if rule is None:
+        return False
+    _rule_audit(action="rule.delete", dataset=dataset, rule=rule, actor=actor, source=source)
+    rule.delete()
+    return True
 
 
 # ---------------------------------------------------------------------------------------------------------------

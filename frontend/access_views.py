@@ -317,6 +317,8 @@ def dataset_rules_page(request: HttpRequest, pk: int) -> HttpResponse:
                         group=Group.objects.get(name=data["group"]) if data["group"] else None,
                         user_attribute=data["user_attribute"].strip(),
                         allowed_values=row_form.values(),
+                        actor=request.user,
+                        source="ui",
                     )
                     messages.success(request, "Row rule added.")
                     return redirect("dataset-rules-page", asset.pk)
@@ -327,13 +329,20 @@ def dataset_rules_page(request: HttpRequest, pk: int) -> HttpResponse:
                         dataset=dataset,
                         column=column_form.cleaned_data["column"],
                         group=Group.objects.get(name=column_form.cleaned_data["group"]),
+                        actor=request.user,
+                        source="ui",
                     )
                     messages.success(request, "Column rule added.")
                     return redirect("dataset-rules-page", asset.pk)
             elif kind in ("delete-row", "delete-column"):
-                rules = dataset.row_rules if kind == "delete-row" else dataset.column_rules
                 rule_id = request.POST.get("rule", "")
-                deleted = rules.filter(pk=int(rule_id)).delete()[0] if rule_id.isdigit() else 0
+                deleted = rule_id.isdigit() and datasets.rule_delete(
+                    dataset=dataset,
+                    kind="row" if kind == "delete-row" else "column",
+                    rule_id=int(rule_id),
+                    actor=request.user,
+                    source="ui",
+                )
                 if deleted:
                     messages.success(request, "Rule removed.")
                 else:

@@ -91,6 +91,27 @@ def test_grant_changes_are_recorded(world):
     assert events[0].detail["group"] == "analysts"
 
 
+def test_rule_changes_are_recorded(api, world):
+    # given the dataset's owner
+    api.force_authenticate(world.owner)
+    base = f"/api/v1/datasets/{world.dataset.asset_id}"
+    # when she adds a row rule and a column rule, and removes the row rule
+    row = api.post(
+        f"{base}/row-rules/", {"column": "region", "group": "analysts", "allowed_values": ["North"]}, format="json"
+    )
+    column = api.post(f"{base}/column-rules/", {"column": "margin", "group": "analysts"}, format="json")
+    assert row.status_code == 201 and column.status_code == 201, (row.content, column.content)
+    assert api.delete(f"{base}/row-rules/{row.json()['id']}/").status_code == 204
+    # then each change is in the audit, with who, where and what
+    events = list(AuditEvent.objects.filter(action__startswith="rule.").order_by("id"))
+    assert [(e.action, e.source, e.actor_name, e.detail["kind"], e.detail["column"]) for e in events] == [
+        ("rule.set", "api", "olga", "row", "region"),
+        ("rule.set", "api", "olga", "column", "margin"),
+        ("rule.delete", "api", "olga", "row", "region"),
+    ]
+    assert events[0].detail["allowed_values"] == ["North"] and events[0].asset_id == world.dataset.asset_id
+
+
 def test_audit_rows_cannot_be_changed_or_deleted_through_the_application(world):
     event = audit_record(user=world.owner, action="data.preview", source="api", asset=world.dataset.asset)
     event.detail = {"forged": True}

@@ -360,7 +360,7 @@ class DatasetViewSet(StrictQueryParamsMixin, mixins.ListModelMixin, mixins.Retri
         if request.method == "POST":
             payload = RowRuleSerializer(data=request.data)
             payload.is_valid(raise_exception=True)
-            rule = datasets.row_rule_create(dataset=dataset, **payload.validated_data)
+            rule = datasets.row_rule_create(dataset=dataset, actor=request.user, source="api", **payload.validated_data)
             return Response(RowRuleSerializer(rule).data, status=status.HTTP_201_CREATED)
         return Response(RowRuleSerializer(dataset.row_rules.select_related("group").order_by("id"), many=True).data)
 
@@ -373,7 +373,9 @@ class DatasetViewSet(StrictQueryParamsMixin, mixins.ListModelMixin, mixins.Retri
         if request.method == "POST":
             payload = ColumnRuleSerializer(data=request.data)
             payload.is_valid(raise_exception=True)
-            rule = datasets.column_rule_create(dataset=dataset, **payload.validated_data)
+            rule = datasets.column_rule_create(
+                dataset=dataset, actor=request.user, source="api", **payload.validated_data
+            )
             return Response(ColumnRuleSerializer(rule).data, status=status.HTTP_201_CREATED)
         return Response(
             ColumnRuleSerializer(dataset.column_rules.select_related("group").order_by("id"), many=True).data
@@ -384,7 +386,9 @@ class DatasetViewSet(StrictQueryParamsMixin, mixins.ListModelMixin, mixins.Retri
     def delete_row_rule(self, request, pk=None, rule_id=None):
         dataset = self.get_object()
         _editable(request, dataset.asset)
-        deleted, _ = dataset.row_rules.filter(pk=rule_id).delete()
+        deleted = datasets.rule_delete(
+            dataset=dataset, kind="row", rule_id=int(rule_id), actor=request.user, source="api"
+        )
         if not deleted:
             raise ValidationError({"rule": [f"the dataset has no row rule {rule_id}"]})
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -394,7 +398,9 @@ class DatasetViewSet(StrictQueryParamsMixin, mixins.ListModelMixin, mixins.Retri
     def delete_column_rule(self, request, pk=None, rule_id=None):
         dataset = self.get_object()
         _editable(request, dataset.asset)
-        deleted, _ = dataset.column_rules.filter(pk=rule_id).delete()
+        deleted = datasets.rule_delete(
+            dataset=dataset, kind="column", rule_id=int(rule_id), actor=request.user, source="api"
+        )
         if not deleted:
             raise ValidationError({"rule": [f"the dataset has no column rule {rule_id}"]})
         return Response(status=status.HTTP_204_NO_CONTENT)
