@@ -153,6 +153,21 @@ def test_seed_creates_every_kind_and_the_organisation(seeded):
     assert "ana / cartograph-demo" in output
 
 
+def test_the_claims_owners_have_a_pending_request_from_the_analysts(seeded):
+    from access.models import AccessRequest
+    from access.selectors import access_request_list
+
+    request = AccessRequest.objects.get()
+    assert (request.requester.username, request.group.name, request.asset.name, request.status) == (
+        "ana",
+        "healthcare-analysts",
+        "Claim",
+        "pending",
+    )
+    claire = request.asset.domain.owner_group.user_set.get(username="claire")
+    assert list(access_request_list(user=claire, box="inbox")) == [request]
+
+
 def test_mesh_products_have_realistic_columns_and_owning_domains(seeded):
 
     products = Asset.objects.filter(kind=AssetKind.DATA_PRODUCT).select_related("domain")

@@ -41,9 +41,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.signals import pre_create_historical_record
 
-from access.choices import Permission
-from access.models import Grant, UserAttribute
-from access.services import grant_set
+from access.choices import AuditSource, Permission
+from access.models import AccessRequest, Grant, UserAttribute
+from access.services import access_request_create, grant_set
 from catalog.choices import AssetKind, AssetStatus, ChangeSource, Environment
 from catalog.datasets import column_rule_create, dataset_create, dataset_refresh_run, row_rule_create, visual_save
 from catalog.models import (
@@ -2327,7 +2327,19 @@ class Seeder:
         for group in ("healthcare-analysts", "sales-owners"):
             for asset in self.data_assets:
                 grant_set(group=self.groups[group], permission=Permission.VIEW, actor=admin, asset=asset)
-        self.say(f"seeding grants... {Grant.objects.count()}")
+        # Ana asks for the Claim product for her team: the claims owners find it in their inbox.
+        claim = self.product("claim")
+        asked = AccessRequest.objects.filter(asset=claim, group=analysts).exists()
+        if not asked and not Asset.objects.visible_to(self.users["ana"]).filter(pk=claim.pk).exists():
+            access_request_create(
+                requester=self.users["ana"],
+                group=analysts,
+                asset=claim,
+                justification="Readmission analysis for our hospital customers needs claim amounts per customer.",
+                duration_days=90,
+                source=AuditSource.SYSTEM,
+            )
+        self.say(f"seeding grants... {Grant.objects.count()}, {AccessRequest.objects.count()} access requests")
 
     def backdate(self) -> None:
         """Moves the created/updated times of assets created in this run to their replayed past."""
