@@ -1,14 +1,13 @@
-"""Applying many import items at once: set-based writes for the common case of a large import.
+"""Applying many plans at once: set-based writes for large imports and for batches of change events.
 
 The catalog and lineage services write one row at a time (validation, history and search per row), which is right
-for the API and for events but makes a 50,000-asset bundle take tens of minutes. For a batch of already validated
-plans this module creates the new assets, columns, edges, column edges and folder memberships with one INSERT per
-table (with their history rows, as the services would write them) and refreshes the search documents in one
-statement through `catalog.services.search_index_refresh`. Updates of existing assets and ended edges, which are
-rare in imports, still go through the services one by one.
-
-The catalog and lineage should expose batched variants of asset_create / edge_upsert; until they do, this module
-is the one place outside those apps that writes their tables, and it validates rows the way their services do.
+for the API but makes a 50,000-asset bundle take many minutes. For a batch of plans this module decides what
+changes and hands the writes to the set-based services of those apps: `catalog.services.assets_create_many`
+(assets, columns, tags, history rows, search documents), `assets_update_many` (plain fields),
+`columns_create_many` (a first schema) and `lineage.services.edges_create_many` / `edges_end_many` /
+`column_edges_create_many`, each a few statements whatever the batch size and each validating rows the way the
+single-row services do. Rarer changes (a schema that replaces another, deletes, folder nesting) still go through
+the single-row services. New folder memberships are written here with their history rows.
 """
 
 from __future__ import annotations
@@ -88,71 +87,50 @@ def _creations(plans: list[Plan], existing: dict[Ref, Asset]) -> dict[Ref, Asset
 
 
 def _assets_create(creations: dict[Ref, AssetChange], *, actor: AbstractBaseUser | None, via: str) -> dict[Ref, Asset]:
-    from catalog.services import tags_resolve
-
+    """Creates the missing assets with the catalog's set-based service (which checks each as `asset_create` does);
+    returns them by reference."""
     from .services import _placeholder_name
 
-    rows = []
+    specs = []
     for change in creations.values():
         attributes = change.attributes or {}
-        errors = attribute_errors(kind=change.ref[0], attributes=attributes)
-        if errors:
-            raise DomainError("; ".join(errors), field="attributes")
-        asset = Asset(
-            kind=change.ref[0],
-            external_id=change.ref[1],
-            name=change.name or _placeholder_name(change.ref),
-            description=change.description,
-            attributes=attributes,
-            version=change.version or 1,
-        )
-        asset.full_clean(exclude=["search_vector", "tags"], validate_unique=False, validate_constraints=False)
-        rows.append(asset)
-    created = bulk_create_with_history(
-        rows,
-        Asset,
-        batch_size=BATCH_SIZE,
-        default_user=_actor(actor),
-        custom_historical_attrs={"history_source": via},
-    )
-    by_ref = {(a.kind, a.external_id): a for a in created}
-    tag_names = {name for change in creations.values() for name in change.tags or ()}
-    if tag_names:
-        tags = {t.name: t for t in tags_resolve(names=sorted(tag_names))}
-        links = [
-            Asset.tags.through(asset_id=by_ref[ref].pk, tag_id=tags[name].pk)
-            for ref, change in creations.items()
-            for name in change.tags or ()
-            if name in tags
-        ]
-        Asset.tags.through.objects.bulk_create(links, ignore_conflicts=True)
-    columns = []
-    for ref, change in creations.items():
-        if not change.columns or ref[0] not in KINDS_WITH_COLUMNS:
-            continue
-        for position, spec in enumerate(change.columns):
-            column = Column(
-                asset=by_ref[ref], name=spec["name"], data_type=spec.get("data_type", ""), position=position
+        specs.append(
+            catalog_services.AssetSpec(
+                kind=change.ref[0],
+                external_id=change.ref[1],
+                name=change.name or _placeholder_name(change.ref),
+                description=change.description or "",
+                attributes=attributes,
+                version=change.version or 1,
+                tags=tuple(change.tags or ()),
+                columns=tuple(
+                    (spec["name"], spec.get("data_type", "") or "")
+                    for spec in (change.columns or [] if change.ref[0] in KINDS_WITH_COLUMNS else [])
+                ),
             )
-            column.full_clean(exclude=["asset"], validate_unique=False, validate_constraints=False)
-            columns.append(column)
-    if columns:
-        bulk_create_with_history(
-            columns,
-            Column,
-            batch_size=BATCH_SIZE,
-            default_user=_actor(actor),
-            custom_historical_attrs={"history_source": via},
         )
-    catalog_services.search_index_refresh(asset_ids=[a.pk for a in created])
-    return by_ref
+    ids = catalog_services.assets_create_many(specs=specs, actor=actor, source=via)
+    return {
+        (spec.kind, spec.external_id): Asset(
+            pk=ids[(spec.kind, spec.external_id)],
+            kind=spec.kind,
+            external_id=spec.external_id,
+            name=spec.name,
+            description=spec.description,
+            attributes=spec.attributes,
+            version=spec.version,
+            status=AssetStatus.ACTIVE,
+        )
+        for spec in specs
+    }
 
 
 def plans_apply_bulk(
     *, plans: list[Plan], actor: AbstractBaseUser | None, via: str, at: datetime | None = None
 ) -> BulkResult:
-    """Applies plans together; new edges begin at `at` (the event time) or now. Raises DomainError (or a database
-    error) when any part is refused; an import then applies its plans one by one to find the bad item."""
+    """Applies plans together; new edges begin at the plan's time (an event's), else `at`, else now. Raises
+    DomainError (or a database error) when any part is refused; an import then applies its plans one by one to find
+    the bad item."""
     from .services import _attribute_update, _columns_target, _fetch, _refs_of
 
     result = BulkResult()
@@ -164,13 +142,28 @@ def plans_apply_bulk(
     if creations:
         assets.update(_assets_create(creations, actor=actor, via=via))
         result.created |= set(creations)
-    # existing assets whose described state differs: the catalog's own update, one by one
+    # existing assets whose described state differs: plain fields set-based, a new schema with the catalog's own
+    # update; a second change to the same asset waits until the first is written
     column_rows: dict[int, list[dict[str, Any]]] = defaultdict(list)
     described = [c for plan in plans for c in plan.assets if c.ref not in creations]
     with_columns = [assets[c.ref].pk for c in described if c.columns is not None]
     for row in Column.objects.filter(asset_id__in=with_columns).values("asset_id", "name", "data_type"):
         column_rows[row["asset_id"]].append(row)
+    pending: dict[Ref, tuple[Asset, dict[str, Any]]] = {}
+    schemas: dict[Ref, tuple[int, list[tuple[str, str]]]] = {}  # first schemas of assets without columns
+
+    def flush() -> None:
+        if pending:
+            written = catalog_services.assets_update_many(changes=list(pending.values()), actor=actor, source=via)
+            assets.update(zip(pending, written, strict=True))
+            pending.clear()
+        if schemas:
+            catalog_services.columns_create_many(columns=dict(schemas.values()), actor=actor, source=via)
+            schemas.clear()
+
     for change in described:
+        if change.ref in pending or change.ref in schemas:
+            flush()
         asset = assets.get(change.ref)
         if asset is None:  # only a delete of an asset never catalogued
             result.notes.append(f"{change.ref[1]} is not in the catalog; nothing to delete")
@@ -194,7 +187,17 @@ def plans_apply_bulk(
             fields["version"] = change.version
         if asset.status == AssetStatus.DELETED:
             fields["status"] = AssetStatus.ACTIVE
-        if fields or columns is not None:
+        if columns is not None and not column_rows.get(asset.pk):
+            schemas[change.ref] = (asset.pk, [(c["name"], c.get("data_type", "") or "") for c in columns])
+            column_rows[asset.pk] = [
+                {"asset_id": asset.pk, "name": c["name"], "data_type": c.get("data_type", "")} for c in columns
+            ]
+            columns = None
+            result.changed.add(change.ref)
+        if fields and columns is None:
+            pending[change.ref] = (asset, fields)
+            result.changed.add(change.ref)
+        elif fields or columns is not None:
             assets[change.ref] = catalog_services.asset_update(
                 asset=asset, actor=actor, source=via, columns=columns, **fields
             )
@@ -203,6 +206,7 @@ def plans_apply_bulk(
                     {"asset_id": asset.pk, "name": c["name"], "data_type": c.get("data_type", "")} for c in columns
                 ]
             result.changed.add(change.ref)
+    flush()
     result.ids = {ref: asset.pk for ref, asset in assets.items()}
     _edges(plans, assets, actor=actor, via=via, result=result, at=at)
     _column_edges(plans, assets, actor=actor, via=via, result=result)
@@ -210,7 +214,7 @@ def plans_apply_bulk(
     from .services import _joins_apply
 
     for plan in plans:
-        _joins_apply(plan=plan, assets=assets, at=at)
+        _joins_apply(plan=plan, assets=assets, at=plan.at or at)
     return result
 
 
@@ -223,16 +227,18 @@ def _edges(
     result: BulkResult,
     at: datetime | None,
 ) -> None:
-    wanted: dict[tuple[Ref, str], tuple[list[Ref], bool]] = {}
+    # (target, kind) -> (sources, exact, when): a plan's own time (an event's) wins over `at`
+    wanted: dict[tuple[Ref, str], tuple[list[Ref], bool, datetime | None]] = {}
     for plan in plans:
+        when = plan.at or at
         for change in plan.assets:
             if change.delete:
                 continue
             for kind, sources in change.incoming.items():
-                wanted[(change.ref, kind)] = (sources, True)
+                wanted[(change.ref, kind)] = (sources, True, when)
             for kind, sources in change.incoming_add.items():
-                previous = wanted.get((change.ref, kind), ([], False))
-                wanted[(change.ref, kind)] = (previous[0] + sources, previous[1])
+                previous = wanted.get((change.ref, kind), ([], False, when))
+                wanted[(change.ref, kind)] = (previous[0] + sources, previous[1], when)
     if not wanted:
         return
     target_ids = {assets[ref].pk for ref, _ in wanted}
@@ -240,44 +246,29 @@ def _edges(
     for edge in Edge.objects.filter(target_id__in=target_ids, valid_to__isnull=True):
         open_edges[(edge.target_id, edge.kind)][edge.source_id] = edge
     now = timezone.now()
-    begins = min(at, now) if at is not None else now
-    new: list[Edge] = []
+    new: list[lineage_services.EdgeSpec] = []
+    ends: list[tuple[Edge, datetime]] = []
     seen: set[tuple[int, int, str]] = set()
-    for (ref, kind), (sources, exact) in wanted.items():
+    for (ref, kind), (sources, exact, when) in wanted.items():
+        begins = min(when, now) if when is not None else now
         target = assets[ref]
         current = open_edges[(target.pk, kind)]
         source_ids = {assets[s].pk for s in sources}
         if exact:
             for source_id, edge in current.items():
                 if source_id not in source_ids:
-                    lineage_services.edge_end(edge=edge, actor=actor, via=via, at=max(begins, edge.valid_from))
+                    ends.append((edge, max(begins, edge.valid_from)))
                     result.changed.add(ref)
         for source_ref in sources:
             source = assets[source_ref]
             key = (source.pk, target.pk, kind)
             if source.pk in current or source.pk == target.pk or key in seen:
                 continue
-            lineage_services.edge_check(source=source, target=target, kind=kind)
             seen.add(key)
-            new.append(
-                Edge(
-                    source=source,
-                    target=target,
-                    kind=kind,
-                    valid_from=begins,
-                    recorded_by=_actor(actor),
-                    recorded_via=via,
-                )
-            )
+            new.append(lineage_services.EdgeSpec(source=source, target=target, kind=kind, valid_from=begins))
             result.changed.add(ref)
-    if new:
-        bulk_create_with_history(
-            new,
-            Edge,
-            batch_size=BATCH_SIZE,
-            default_user=_actor(actor),
-            custom_historical_attrs={"history_source": via},
-        )
+    lineage_services.edges_end_many(ends=ends, actor=actor, via=via)
+    lineage_services.edges_create_many(edges=new, actor=actor, via=via)
 
 
 def _column_edges(
@@ -288,7 +279,8 @@ def _column_edges(
         return
     asset_ids = {assets[ref].pk for link in links for ref in (link.source, link.target)}
     columns = {
-        (c.asset_id, c.name): c.pk for c in Column.objects.filter(asset_id__in=asset_ids).only("asset_id", "name")
+        (asset_id, name): pk
+        for pk, asset_id, name in Column.objects.filter(asset_id__in=asset_ids).values_list("pk", "asset_id", "name")
     }
     existing = set(
         ColumnEdge.objects.filter(target__asset_id__in=asset_ids, valid_to__isnull=True).values_list(
@@ -303,17 +295,12 @@ def _column_edges(
             continue
         existing.add((source, target))
         new.append(
-            ColumnEdge(
-                source_id=source,
-                target_id=target,
-                transformation=link.transformation,
-                subtype=link.subtype[:40],
-                recorded_by=_actor(actor),
-                recorded_via=via,
+            lineage_services.ColumnEdgeSpec(
+                source_id=source, target_id=target, transformation=link.transformation, subtype=link.subtype[:40]
             )
         )
         result.changed.add(link.target)
-    ColumnEdge.objects.bulk_create(new, batch_size=BATCH_SIZE)
+    lineage_services.column_edges_create_many(edges=new, actor=actor, via=via)
 
 
 def _memberships(

@@ -18,6 +18,9 @@ class EventFormat(models.TextChoices):
 
 
 class EventStatus(models.TextChoices):
+    """What became of a received event. `pending` events are stored and wait for the apply task."""
+
+    PENDING = "pending", "Pending (stored, not yet applied)"
     APPLIED = "applied", "Applied"
     DUPLICATE = "duplicate", "Duplicate"
     STALE = "stale", "Older than the state it would change"
@@ -37,3 +40,12 @@ class ItemOutcome(models.TextChoices):
     UPDATED = "updated", "Updated"
     UNCHANGED = "unchanged", "Unchanged"
     REJECTED = "rejected", "Rejected"
+
+
+class EventAnswer(models.TextChoices):
+    """What the receiving endpoint answers for each event, before it is applied."""
+
+    ACCEPTED = "accepted", "Accepted (stored; applied shortly)"
+    DUPLICATE = "duplicate", "Duplicate of an event already received"
+    REJECTED = "rejected", "Rejected (malformed; stored with the reason)"
+    UNKNOWN = "unknown", "Unknown type (stored only)"

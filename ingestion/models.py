@@ -39,6 +39,9 @@ class EventSource(models.Model):
 class ChangeEvent(models.Model):
     """One received event, stored raw, with what applying it did.
 
+    The receiving endpoint only checks and stores an event (`pending`); the apply task claims pending events in
+    batches, oldest event time first, and marks each applied, stale, rejected (with the reason) or unknown.
+
     `event_key` identifies the event across deliveries (the EventBridge or CloudTrail event id, or a digest of an
     OpenLineage event); a second delivery is stored as a `duplicate` row pointing at the first and changes nothing.
     """
@@ -68,6 +71,10 @@ class ChangeEvent(models.Model):
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="change_event_recent_idx"),
             models.Index(fields=["status", "-created_at"], name="change_event_status_idx"),
+            # the apply task claims pending events oldest event first
+            models.Index(
+                fields=["event_time", "id"], condition=Q(status=EventStatus.PENDING), name="change_event_pending_idx"
+            ),
         ]
 
     def __str__(self) -> str:

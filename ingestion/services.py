@@ -6,28 +6,34 @@ decides what to change (comparing first, so unchanged input writes nothing) and 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import secrets
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from catalog.choices import KINDS_WITH_COLUMNS, ChangeSource
 from catalog.models import Asset
 from config.errors import DomainError
 
 from .changes import AssetChange, ParseError, Plan, Ref
-from .choices import EventFormat, EventStatus, ImportStatus, ItemOutcome
+from .choices import EventAnswer, EventFormat, EventStatus, ImportStatus, ItemOutcome
 from .events import envelope_key_fallback, envelope_plan, envelope_read
 from .models import AssetEventState, ChangeEvent, EventSource, ImportedItem, ImportJob, JoinEvidence
 from .quicksight import UnknownEvent, arn_id, fingerprint
@@ -65,6 +71,7 @@ def event_source_rotate(*, source: EventSource) -> str:
     source.token_hash = token_hash(token)
     source.token_hint = token[:10]
     source.save(update_fields=["token_hash", "token_hint", "updated_at"])
+    _source_cache_clear()
     return token
 
 
@@ -72,12 +79,39 @@ def event_source_rotate(*, source: EventSource) -> str:
 def event_source_set_active(*, source: EventSource, active: bool) -> EventSource:
     source.is_active = active
     source.save(update_fields=["is_active", "updated_at"])
+    _source_cache_clear()
+    return source
+
+
+# Sources by token hash, for a few seconds: every event request authenticates, and the source rarely changes.
+# A rotated or deactivated token is dropped here at once and from other processes within SOURCE_CACHE_SECONDS.
+SOURCE_CACHE_SECONDS = 5.0
+SOURCE_CACHE_SIZE = 256
+_source_cache: dict[str, tuple[float, EventSource | None]] = {}
+_source_cache_lock = threading.Lock()
+
+
+def _source_cache_clear() -> None:
+    with _source_cache_lock:
+        _source_cache.clear()
+
+
+def _source_by_hash(digest: str) -> EventSource | None:
+    now = time.monotonic()
+    hit = _source_cache.get(digest)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    source = EventSource.objects.filter(token_hash=digest).first()
+    with _source_cache_lock:
+        if len(_source_cache) >= SOURCE_CACHE_SIZE:
+            _source_cache.clear()
+        _source_cache[digest] = (now + SOURCE_CACHE_SECONDS, source)
     return source
 
 
 def event_source_authenticate(*, token: str, kind: str) -> EventSource:
     """The active source of `kind` holding this token, else a 401 (unknown token) or 403 (other endpoint)."""
-    source = EventSource.objects.filter(token_hash=token_hash(token)).first()
+    source = _source_by_hash(token_hash(token))
     if source is None or not source.is_active:
         raise DomainError("the token is not valid; ask an administrator for an event source token", status_code=401)
     if source.kind != kind:
@@ -86,6 +120,7 @@ def event_source_authenticate(*, token: str, kind: str) -> EventSource:
         )
     now = timezone.now()
     if source.last_used_at is None or (now - source.last_used_at).total_seconds() > 60:
+        source.last_used_at = now  # the cached copy too, so the next requests do not write again
         EventSource.objects.filter(pk=source.pk).update(last_used_at=now)  # at most once a minute: no hot row
     return source
 
@@ -270,7 +305,34 @@ def _states_advance(*, asset_ids: list[int], at: datetime) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Change events
+# Change events: received in the request (checked and stored), applied by the apply task
+
+APPLY_BATCH = 200
+APPLY_FLAG = "ingestion:events-apply-queued"
+APPLY_FLAG_SECONDS = 30
+ENQUEUE_CHECK_SECONDS = 0.05
+APPLY_LOCK_ID = 7_204_117  # the advisory lock held while applying events
+
+
+@dataclass
+class Received:
+    """What the receiving endpoint answers for one event (`status` is an EventAnswer)."""
+
+    id: int
+    event_key: str
+    status: str
+    reason: str = ""
+
+
+@dataclass
+class _Incoming:
+    key: str
+    fmt: str
+    event_type: str
+    at: datetime | None
+    status: str
+    reason: str
+    payload: Any
 
 
 def _describe_enqueue(refs: list[Ref]) -> bool:
@@ -297,148 +359,382 @@ def _describe_enqueue(refs: list[Ref]) -> bool:
     return queued
 
 
-def event_receive(*, source: EventSource | None, payload: Any) -> ChangeEvent:
-    """Stores one event and applies it (idempotently); a malformed or failing event is stored as rejected.
-
-    When a concurrent request created one of the same assets first, the event is applied again (they exist now)."""
-    for attempt in range(3):
-        try:
-            return _event_receive(source=source, payload=payload)
-        except IntegrityError:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
-
-
-def _event_receive(*, source: EventSource | None, payload: Any) -> ChangeEvent:
+def _quicksight_incoming(payload: Any) -> _Incoming:
+    """Classifies one QuickSight event and reads its plan (pure), so a malformed one is answered as such at once."""
     try:
         envelope = envelope_read(payload)
     except ParseError as error:
-        return _event_store(
-            source=source,
-            key=envelope_key_fallback(payload),
-            fmt=EventFormat.UNKNOWN,
-            event_type="",
-            at=None,
-            status=EventStatus.REJECTED,
-            reason=str(error),
-            payload=payload,
-        )
-    # no look-up first: the unique key refuses a second delivery (rolling its no-op changes back), which keeps the
-    # common case, a new event, one query shorter
-    status, reason, asset_ids = EventStatus.APPLIED, "", []
+        key = envelope_key_fallback(payload)
+        return _Incoming(key, EventFormat.UNKNOWN, "", None, EventStatus.REJECTED, str(error), payload)
+    status, reason = EventStatus.PENDING, ""
     try:
-        with transaction.atomic():
-            plan = envelope_plan(envelope)
-            result = plan_apply(plan=plan, actor=None, via=ChangeSource.EVENT, at=envelope.at)
-            asset_ids = result.asset_ids
-            notes = list(result.notes)
-            if plan.describe and _describe_enqueue(plan.describe):
-                notes.append("a describe of the asset was queued")
-            if result.stale and not asset_ids:
-                status = EventStatus.STALE
-            reason = "; ".join([*result.stale, *notes])[:5000]
-            return _event_store(
-                source=source,
-                key=envelope.key,
-                fmt=envelope.format,
-                event_type=envelope.event_type,
-                at=envelope.at,
-                status=status,
-                reason=reason,
-                payload=payload,
-                asset_ids=asset_ids,
-                nested=False,
-            )
+        envelope_plan(envelope)
     except UnknownEvent as error:
         status, reason = EventStatus.UNKNOWN, str(error)
     except ParseError as error:
         status, reason = EventStatus.REJECTED, str(error)
-    except DomainError as error:
-        status, reason = EventStatus.REJECTED, f"{error.field}: {error.message}" if error.field else error.message
-    except ValidationError as error:
-        status, reason = EventStatus.REJECTED, _validation_message(error)
-    except IntegrityError:
-        # the same event applied concurrently by another request: this delivery is the duplicate
-        original = ChangeEvent.objects.filter(event_key=envelope.key).exclude(status=EventStatus.DUPLICATE).first()
-        if original is not None:
-            return _duplicate(source=source, original=original, payload=payload, envelope_type=envelope.event_type)
-        raise
-    return _event_store(
-        source=source,
-        key=envelope.key,
-        fmt=envelope.format,
-        event_type=envelope.event_type,
-        at=envelope.at,
-        status=status,
-        reason=reason,
-        payload=payload,
-    )
+    return _Incoming(envelope.key, envelope.format, envelope.event_type, envelope.at, status, reason, payload)
 
 
-def _duplicate(*, source: EventSource | None, original: ChangeEvent, payload: Any, envelope_type: str) -> ChangeEvent:
-    return ChangeEvent.objects.create(
-        source=source,
-        event_key=original.event_key,
-        format=original.format,
-        event_type=envelope_type[:200],
-        event_time=original.event_time,
-        status=EventStatus.DUPLICATE,
-        reason=f"already received as event {original.pk}",
-        payload=payload,
-        duplicate_of=original,
-    )
+_ANSWERS = {
+    EventStatus.PENDING: EventAnswer.ACCEPTED,
+    EventStatus.REJECTED: EventAnswer.REJECTED,
+    EventStatus.UNKNOWN: EventAnswer.UNKNOWN,
+}
 
 
-def _event_store(
-    *,
-    source: EventSource | None,
-    key: str,
-    fmt: str,
-    event_type: str,
-    at: datetime | None,
-    status: str,
-    reason: str,
-    payload: Any,
-    asset_ids: list[int] | None = None,
-    nested: bool = True,
-) -> ChangeEvent:
-    """Stores the event; with `nested=False` inside the caller's transaction, which handles a duplicate key."""
-    if not nested:
-        return ChangeEvent.objects.create(
-            source=source,
-            event_key=key[:300],
-            format=fmt,
-            event_type=event_type[:200],
-            event_time=at,
-            status=status,
-            reason=reason[:5000],
-            payload=payload,
-            asset_ids=asset_ids or [],
+def _events_store(*, source: EventSource | None, incoming: list[_Incoming]) -> list[Received]:
+    """Stores the events with one INSERT; an event whose key was received before (or earlier in the same batch) is
+    stored as a `duplicate` row pointing at the first, and changes nothing."""
+    rows = [
+        {
+            "k": row.key[:300],
+            "f": row.fmt,
+            "t": row.event_type[:200],
+            "at": row.at.isoformat() if row.at is not None else None,
+            "st": row.status,
+            "r": row.reason[:5000],
+            "p": row.payload,
+        }
+        for row in incoming
+    ]
+    with connection.cursor() as cursor:
+        # one statement, one parameter: the rows travel as a JSON array (cheaper to send than typed arrays)
+        cursor.execute(
+            """
+            INSERT INTO ingestion_changeevent
+                (source_id, event_key, format, event_type, event_time, status, reason, payload, asset_ids,
+                 created_at, updated_at)
+            SELECT %s, u.k, u.f, u.t, u.at, u.st, u.r, u.p, '[]'::jsonb, now(), now()
+            FROM ROWS FROM (
+                jsonb_to_recordset(%s::jsonb) AS (k text, f text, t text, at timestamptz, st text, r text, p jsonb)
+            ) WITH ORDINALITY AS u(k, f, t, at, st, r, p, n)
+            ORDER BY u.n
+            ON CONFLICT (event_key) WHERE NOT (status = 'duplicate') DO NOTHING
+            RETURNING id, event_key
+            """,
+            [source.pk if source is not None else None, json.dumps(rows)],
         )
+        stored = {key: pk for pk, key in cursor.fetchall()}
+    answers: list[Received | None] = []
+    firsts: set[str] = set()
+    repeated: list[int] = []
+    for index, row in enumerate(incoming):
+        key = row.key[:300]
+        if key in stored and key not in firsts:
+            firsts.add(key)
+            answers.append(Received(stored[key], key, _ANSWERS[EventStatus(row.status)], row.reason))
+        else:
+            answers.append(None)
+            repeated.append(index)
+    if repeated:
+        keys = {incoming[i].key[:300] for i in repeated}
+        originals = dict(
+            ChangeEvent.objects.filter(event_key__in=keys)
+            .exclude(status=EventStatus.DUPLICATE)
+            .values_list("event_key", "pk")
+        )
+        duplicates = ChangeEvent.objects.bulk_create(
+            [
+                ChangeEvent(
+                    source=source,
+                    event_key=incoming[i].key[:300],
+                    format=incoming[i].fmt,
+                    event_type=incoming[i].event_type[:200],
+                    event_time=incoming[i].at,
+                    status=EventStatus.DUPLICATE,
+                    reason=f"already received as event {originals.get(incoming[i].key[:300], '?')}",
+                    payload=incoming[i].payload,
+                    duplicate_of_id=originals.get(incoming[i].key[:300]),
+                )
+                for i in repeated
+            ]
+        )
+        for i, duplicate in zip(repeated, duplicates, strict=True):
+            answers[i] = Received(duplicate.pk, duplicate.event_key, EventAnswer.DUPLICATE, duplicate.reason)
+    if any(row.status == EventStatus.PENDING for row in incoming if row.key[:300] in firsts):
+        events_apply_schedule()
+    return [answer for answer in answers if answer is not None]
+
+
+def events_receive(*, source: EventSource | None, payloads: list[Any]) -> list[Received]:
+    """Checks and stores a batch of QuickSight events (EventBridge events or CloudTrail records) and schedules
+    their application. A malformed event is stored as rejected with the reason and does not stop the rest.
+
+    No transaction is opened: the events are stored by one statement (duplicates, rare, by a second), which keeps
+    the request to one round trip to the database."""
+    return _events_store(source=source, incoming=[_quicksight_incoming(payload) for payload in payloads])
+
+
+def event_receive(*, source: EventSource | None, payload: Any) -> Received:
+    """Checks and stores one QuickSight event; see `events_receive`."""
+    return events_receive(source=source, payloads=[payload])[0]
+
+
+def openlineage_receive(*, source: EventSource | None, event: Any) -> Received:
+    """Checks and stores one OpenLineage event (keyed by a digest of its body, so a retry is a duplicate) and
+    schedules its application. An invalid event is stored as rejected and raised as a DomainError naming the
+    wrong field."""
+    from .openlineage import openlineage_plan
+
+    key = "ol:" + fingerprint(event)
+    try:
+        fmt, event_type, plan = openlineage_plan(event)
+    except ParseError as error:
+        failure = DomainError(error.message, field=error.path or None)
+        reason = f"{failure.field}: {failure.message}" if failure.field else failure.message
+        _events_store(
+            source=source,
+            incoming=[_Incoming(key, EventFormat.UNKNOWN, "", None, EventStatus.REJECTED, reason, event)],
+        )
+        raise failure from None
+    [answer] = _events_store(
+        source=source, incoming=[_Incoming(key, fmt, event_type, plan.at, EventStatus.PENDING, "", event)]
+    )
+    return answer
+
+
+def events_apply_schedule() -> None:
+    """Has the pending events applied: at once when INGESTION_APPLY_INLINE is set (tests), else by the apply task
+    after the commit, queued only when none is queued already (the beat sweep catches anything left over)."""
+    if settings.INGESTION_APPLY_INLINE:
+        events_apply_pending()
+    else:
+        transaction.on_commit(_apply_enqueue)
+
+
+_enqueue_checked_at = 0.0
+
+
+def _apply_enqueue(*, force: bool = False) -> None:
+    """Queues the apply task unless one is queued already (a flag in the cache). Within one process the flag is
+    asked at most every ENQUEUE_CHECK_SECONDS: under load the next request asks again, and the beat sweep applies
+    whatever the last burst left."""
+    global _enqueue_checked_at
+    from .tasks import events_apply_task
+
+    now = time.monotonic()
+    if not force and now - _enqueue_checked_at < ENQUEUE_CHECK_SECONDS:
+        return
+    _enqueue_checked_at = now
+    try:
+        first = cache.add(APPLY_FLAG, "1", timeout=APPLY_FLAG_SECONDS)
+    except RedisError:  # without the flag, queue anyway: applying twice at once is safe, only wasteful
+        first = True
+    if first:
+        events_apply_task.delay()
+
+
+def events_apply_pending(*, seconds: float = 10.0, batch: int = APPLY_BATCH, wait: bool = True) -> int:
+    """Applies pending events batch by batch, for at most `seconds` (then queues itself again, so that other tasks
+    get the worker in between); returns how many events it marked."""
+    with contextlib.suppress(RedisError):
+        cache.delete(APPLY_FLAG)  # events stored from now on queue a new run
+    deadline = time.monotonic() + seconds
+    total = 0
+    while True:
+        done = events_apply(limit=batch, wait=wait)
+        if done < 0:
+            # another applier is at work; look again after it, for events stored after its last claim
+            from .tasks import events_apply_task
+
+            events_apply_task.apply_async(countdown=1)
+            return total
+        total += done
+        if done < batch:
+            return total
+        if time.monotonic() > deadline:
+            _apply_enqueue(force=True)
+            return total
+
+
+def _event_plan(event: ChangeEvent) -> Plan:
+    if event.format in (EventFormat.CLOUDTRAIL, EventFormat.QUICKSIGHT):
+        return envelope_plan(envelope_read(event.payload))
+    from .openlineage import openlineage_plan
+
+    return openlineage_plan(event.payload)[2]
+
+
+def _event_refuse(event: ChangeEvent, error: Exception) -> None:
+    """Marks the event with why it was not applied."""
+    if isinstance(error, UnknownEvent):
+        event.status, event.reason = EventStatus.UNKNOWN, str(error)
+        return
+    event.status = EventStatus.REJECTED
+    if isinstance(error, DomainError):
+        event.reason = f"{error.field}: {error.message}" if error.field else error.message
+    elif isinstance(error, ValidationError):
+        event.reason = _validation_message(error)
+    elif isinstance(error, IntegrityError):
+        event.reason = f"conflicts with what is stored: {str(error).splitlines()[0]}"[:5000]
+    else:
+        event.reason = str(error)[:5000]
+
+
+def _event_outcome(event: ChangeEvent, plan: Plan, *, asset_ids: list[int], stale: list[str], notes: list[str]) -> None:
+    if plan.describe and _describe_enqueue(plan.describe):
+        notes = [*notes, "a describe of the asset was queued"]
+    event.status = EventStatus.STALE if stale and not asset_ids else EventStatus.APPLIED
+    event.reason = "; ".join([*stale, *notes])[:5000]
+    event.asset_ids = asset_ids
+
+
+def _event_apply(event: ChangeEvent, plan: Plan) -> None:
+    """Applies one claimed event on its own, in a savepoint, and records the outcome on it (not saved here)."""
+    try:
+        for attempt in range(3):
+            try:
+                with transaction.atomic():
+                    result = plan_apply(plan=plan, actor=None, via=ChangeSource.EVENT)
+                break
+            except IntegrityError:
+                # another writer created one of the same assets meanwhile: they exist now, apply again
+                if attempt == 2:
+                    raise
+    except (UnknownEvent, ParseError, DomainError, ValidationError, IntegrityError) as error:
+        _event_refuse(event, error)
+        return
+    _event_outcome(event, plan, asset_ids=result.asset_ids, stale=result.stale, notes=result.notes)
+
+
+def _touched(plan: Plan) -> set[Ref]:
+    """The assets whose state a plan changes (those it only points at are merely created when missing)."""
+    refs = {change.ref for change in plan.assets}
+    refs.update(m.folder for m in plan.memberships)
+    refs.update(plan.exact_folders)
+    refs.update(join.dataset for join in plan.joins)
+    refs.update(link.target for link in plan.column_links)
+    return refs
+
+
+def event_rounds(plans: list[tuple[Any, Plan]]) -> list[list[tuple[Any, Plan]]]:
+    """Groups plans (in event-time order) into rounds that can be applied together: a plan goes into the round
+    after the last one holding a plan that changes any of the same assets, so each asset still sees its changes
+    in event-time order. Pure."""
+    rounds: list[list[tuple[Any, Plan]]] = []
+    last: dict[Ref, int] = {}
+    for item in plans:
+        touched = _touched(item[1])
+        index = max((last[ref] + 1 for ref in touched if ref in last), default=0)
+        if index == len(rounds):
+            rounds.append([])
+        rounds[index].append(item)
+        for ref in touched:
+            last[ref] = index
+    return rounds
+
+
+def _round_apply(round_: list[tuple[ChangeEvent, Plan]]) -> bool:
+    """Applies a round of events together (set-based), with the same stale check as `plan_apply` for each; False
+    (with nothing written) when any part is refused, so that the caller applies them one by one."""
+    from .bulk import plans_apply_bulk
+
+    existing = _fetch(change.ref for _, plan in round_ for change in plan.assets)
+    _lock(asset_ids=[a.pk for a in existing.values()])
+    states = dict(
+        AssetEventState.objects.filter(asset_id__in=[a.pk for a in existing.values()]).values_list(
+            "asset_id", "last_event_at"
+        )
+    )
+    lives: list[tuple[ChangeEvent, Plan, Plan, list[str]]] = []
+    for event, plan in round_:
+        stale: list[str] = []
+        applied = []
+        for change in plan.assets:
+            asset = existing.get(change.ref)
+            if plan.at is not None and asset is not None and asset.pk in states and states[asset.pk] > plan.at:
+                stale.append(f"{change.ref[1]} changed at {states[asset.pk].isoformat()}, after this event")
+            else:
+                applied.append(change)
+        stale_refs = {c.ref for c in plan.assets} - {c.ref for c in applied}
+        live = Plan(
+            at=plan.at,
+            assets=applied,
+            column_links=[link for link in plan.column_links if link.target not in stale_refs],
+            memberships=[m for m in plan.memberships if not {m.folder, m.member} & stale_refs],
+            joins=[join for join in plan.joins if join.dataset not in stale_refs],
+            exact_folders=[ref for ref in plan.exact_folders if ref not in stale_refs],
+        )
+        lives.append((event, plan, live, stale))
     try:
         with transaction.atomic():
-            return ChangeEvent.objects.create(
-                source=source,
-                event_key=key[:300],
-                format=fmt,
-                event_type=event_type[:200],
-                event_time=at,
-                status=status,
-                reason=reason[:5000],
-                payload=payload,
-                asset_ids=asset_ids or [],
-            )
-    except IntegrityError:
-        original = ChangeEvent.objects.filter(event_key=key[:300]).exclude(status=EventStatus.DUPLICATE).first()
-        if original is None:
-            raise
-        return _duplicate(source=source, original=original, payload=payload, envelope_type=event_type)
+            done = plans_apply_bulk(plans=[live for _, _, live, _ in lives], actor=None, via=ChangeSource.EVENT)
+            newest: dict[int, datetime] = {}
+            for _, _, live, _ in lives:
+                if live.at is None:
+                    continue
+                for change in live.assets:
+                    pk = done.ids.get(change.ref)
+                    if pk is not None and (pk not in newest or newest[pk] < live.at):
+                        newest[pk] = live.at
+            _states_advance_many(newest=newest)
+    except (DomainError, ValidationError, IntegrityError, ParseError):
+        return False
+    touched_refs = done.created | done.changed
+    for event, plan, live, stale in lives:
+        asset_ids = sorted({done.ids[ref] for ref in _refs_of(live) & touched_refs if ref in done.ids})
+        deleted = {change.ref[1] for change in live.assets if change.delete}
+        notes = [*plan.notes, *[note for note in done.notes if any(name in note for name in deleted)]]
+        _event_outcome(event, plan, asset_ids=asset_ids, stale=stale, notes=notes)
+    return True
 
 
-def events_receive(*, source: EventSource | None, payloads: list[Any]) -> list[ChangeEvent]:
-    """Receives a batch: each event is stored and applied on its own, so one bad event does not stop the rest."""
-    return [event_receive(source=source, payload=payload) for payload in payloads]
+def _states_advance_many(*, newest: dict[int, datetime]) -> None:
+    """Remembers each asset's newest applied event time (never moving a newer time back)."""
+    if not newest:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO ingestion_asseteventstate (asset_id, last_event_at, created_at, updated_at)
+            SELECT u.asset_id, u.at, now(), now() FROM unnest(%s::bigint[], %s::timestamptz[]) AS u(asset_id, at)
+            ON CONFLICT (asset_id) DO UPDATE
+            SET last_event_at = GREATEST(ingestion_asseteventstate.last_event_at, EXCLUDED.last_event_at),
+                updated_at = now()
+            """,
+            [list(newest), list(newest.values())],
+        )
+
+
+@transaction.atomic
+def events_apply(*, limit: int = APPLY_BATCH, wait: bool = True) -> int:
+    """Claims up to `limit` pending events (oldest event time first), applies them and marks each applied, stale,
+    rejected (with the reason) or unknown.
+
+    Events are applied in rounds (see `event_rounds`), each round set-based in one go; a round that is refused is
+    applied again event by event, so that only the faulty event is rejected. An event older than what an asset
+    already shows is marked stale, so a late delivery never regresses state. Returns how many events were
+    claimed, or -1 without `wait` when another applier is at work (it will apply them)."""
+    with connection.cursor() as cursor:
+        # one applier at a time: events are then applied in event-time order across batches, and two appliers never
+        # lock the same assets crosswise
+        if wait:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPLY_LOCK_ID])
+        else:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [APPLY_LOCK_ID])
+            if not cursor.fetchone()[0]:
+                return -1
+    events = list(
+        ChangeEvent.objects.select_for_update(skip_locked=True)
+        .filter(status=EventStatus.PENDING)
+        .order_by("event_time", "id")[:limit]
+    )
+    plans: list[tuple[ChangeEvent, Plan]] = []
+    for event in events:
+        try:
+            plans.append((event, _event_plan(event)))
+        except (UnknownEvent, ParseError) as error:
+            _event_refuse(event, error)
+    for round_ in event_rounds(plans):
+        if len(round_) == 1 or not _round_apply(round_):
+            for event, plan in round_:
+                _event_apply(event, plan)
+    now = timezone.now()
+    for event in events:
+        event.updated_at = now
+    ChangeEvent.objects.bulk_update(events, ["status", "reason", "asset_ids", "updated_at"])
+    return len(events)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -680,72 +976,3 @@ def import_run(*, job_id: int) -> ImportJob | None:
         )
     job.refresh_from_db()
     return job
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# OpenLineage
-
-
-def openlineage_receive(*, source: EventSource | None, event: Any) -> ChangeEvent:
-    """Stores and applies one OpenLineage event; see `_openlineage_receive`. Applied again when a concurrent request
-    created one of the same assets first."""
-    for attempt in range(3):
-        try:
-            return _openlineage_receive(source=source, event=event)
-        except IntegrityError:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
-
-
-def _openlineage_receive(*, source: EventSource | None, event: Any) -> ChangeEvent:
-    """Stores and applies one OpenLineage event. A retry of the same event (same body) is a duplicate and changes
-    nothing. An invalid event is stored as rejected and raised as a DomainError naming the wrong field."""
-    from .openlineage import openlineage_plan
-
-    key = "ol:" + fingerprint(event)
-    original = ChangeEvent.objects.filter(event_key=key).exclude(status=EventStatus.DUPLICATE).first()
-    if original is not None:
-        if original.status == EventStatus.REJECTED:
-            raise DomainError(original.reason.split(": ", 1)[-1], field=original.reason.split(": ", 1)[0])
-        return _duplicate(source=source, original=original, payload=event, envelope_type=original.event_type)
-    try:
-        with transaction.atomic():
-            fmt, event_type, plan = openlineage_plan(event)
-            result = plan_apply(plan=plan, actor=None, via=ChangeSource.EVENT)
-            status = EventStatus.STALE if result.stale and not result.asset_ids else EventStatus.APPLIED
-            return _event_store(
-                source=source,
-                key=key,
-                fmt=fmt,
-                event_type=event_type,
-                at=plan.at,
-                status=status,
-                reason="; ".join([*result.stale, *result.notes]),
-                payload=event,
-                asset_ids=result.asset_ids,
-                nested=False,
-            )
-    except ParseError as error:
-        failure = DomainError(error.message, field=error.path or None)
-    except DomainError as error:
-        failure = error
-    except ValidationError as error:
-        failure = DomainError(_validation_message(error))
-    except IntegrityError:
-        original = ChangeEvent.objects.filter(event_key=key).exclude(status=EventStatus.DUPLICATE).first()
-        if original is None:
-            raise
-        return _duplicate(source=source, original=original, payload=event, envelope_type=original.event_type)
-    reason = f"{failure.field}: {failure.message}" if failure.field else failure.message
-    _event_store(
-        source=source,
-        key=key,
-        fmt=EventFormat.UNKNOWN,
-        event_type="",
-        at=None,
-        status=EventStatus.REJECTED,
-        reason=reason,
-        payload=event if isinstance(event, (dict, list)) else {"body": str(event)[:1000]},
-    )
-    raise failure

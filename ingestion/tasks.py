@@ -6,6 +6,13 @@ from . import services
 
 
 @shared_task(ignore_result=True)
+def events_apply_task() -> None:
+    """Applies pending change events (queued when events arrive, and swept by Celery beat); returns at once when
+    another applier is at work, rather than holding a worker to wait for it."""
+    services.events_apply_pending(wait=False)
+
+
+@shared_task(ignore_result=True)
 def import_run_task(*, job_id: int) -> None:
     services.import_run(job_id=job_id)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -612,3 +613,153 @@ def fork_apply(
         release.changes = repointed
         release.save(update_fields=["changes", "updated_at"])
     return fork, template, repointed
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Creating many edges at once (bulk imports, batches of change events)
+
+
+@dataclass
+class EdgeSpec:
+    """One new open edge for `edges_create_many`."""
+
+    source: Asset
+    target: Asset
+    kind: str
+    valid_from: datetime
+
+
+@dataclass
+class ColumnEdgeSpec:
+    """One new open column edge for `column_edges_create_many` (columns by id)."""
+
+    source_id: int
+    target_id: int
+    transformation: str = "DIRECT"
+    subtype: str = ""
+
+
+EDGES_CREATE_SQL = """
+WITH created AS (
+    INSERT INTO lineage_edge
+        (source_id, target_id, kind, valid_from, valid_to, recorded_at, recorded_via, recorded_by_id, created_at,
+         updated_at)
+    SELECT u.source_id, u.target_id, u.kind, u.valid_from, NULL, %(now)s, %(via)s, %(user)s, %(now)s, %(now)s
+    FROM jsonb_to_recordset(%(rows)s::jsonb) AS u(source_id bigint, target_id bigint, kind text, valid_from timestamptz)
+    RETURNING *
+)
+INSERT INTO lineage_historicaledge
+    (id, history_source, kind, valid_from, valid_to, recorded_at, recorded_via, created_at, history_date,
+     history_change_reason, history_type, history_user_id, recorded_by_id, source_id, target_id, release_id)
+SELECT id, %(via)s, kind, valid_from, valid_to, recorded_at, recorded_via, created_at, %(now)s, NULL, '+', %(user)s,
+    recorded_by_id, source_id, target_id, release_id
+FROM created
+"""
+
+COLUMN_EDGES_CREATE_SQL = """
+INSERT INTO lineage_columnedge
+    (source_id, target_id, transformation, subtype, description, valid_from, valid_to, recorded_at, recorded_via,
+     recorded_by_id, created_at, updated_at)
+SELECT u.source_id, u.target_id, u.transformation, u.subtype, '', %(now)s, NULL, %(now)s, %(via)s, %(user)s, %(now)s,
+    %(now)s
+FROM jsonb_to_recordset(%(rows)s::jsonb) AS u(source_id bigint, target_id bigint, transformation text, subtype text)
+"""
+
+
+@transaction.atomic
+def edges_create_many(*, edges: list[EdgeSpec], actor: AbstractBaseUser | None, via: str) -> int:
+    """Creates many new open edges, each with its `+` history row, in one statement; returns how many.
+
+    Each edge is checked as `edge_upsert` checks one (`edge_check`): a wrong kind pairing raises DomainError and
+    nothing is created. The caller knows the edges are new (an open duplicate would be a second open edge)."""
+    if not edges:
+        return 0
+    for edge in edges:
+        edge_check(source=edge.source, target=edge.target, kind=edge.kind)
+    now = timezone.now()
+    rows = [
+        {
+            "source_id": edge.source.pk,
+            "target_id": edge.target.pk,
+            "kind": edge.kind,
+            "valid_from": min(edge.valid_from, now).isoformat(),
+        }
+        for edge in edges
+    ]
+    user = actor.pk if actor is not None and actor.is_authenticated else None
+    with connection.cursor() as cursor:
+        cursor.execute(EDGES_CREATE_SQL, {"rows": json.dumps(rows), "now": now, "via": via, "user": user})
+    return len(rows)
+
+
+@transaction.atomic
+def column_edges_create_many(*, edges: list[ColumnEdgeSpec], actor: AbstractBaseUser | None, via: str) -> int:
+    """Creates many new open column edges in one statement; returns how many. A self-loop, an unknown
+    transformation or a subtype longer than 40 characters raises DomainError and nothing is created; an open edge
+    that exists already is refused by the database (IntegrityError)."""
+    from .choices import Transformation
+
+    if not edges:
+        return 0
+    for index, edge in enumerate(edges):
+        if edge.source_id == edge.target_id:
+            raise DomainError("a column cannot be its own source", field=f"edges[{index}].target")
+        if edge.transformation not in Transformation.values:
+            raise DomainError(f"use one of {', '.join(Transformation.values)}", field=f"edges[{index}].transformation")
+        if len(edge.subtype) > 40:
+            raise DomainError("must be at most 40 characters", field=f"edges[{index}].subtype")
+    rows = [
+        {
+            "source_id": edge.source_id,
+            "target_id": edge.target_id,
+            "transformation": edge.transformation,
+            "subtype": edge.subtype,
+        }
+        for edge in edges
+    ]
+    user = actor.pk if actor is not None and actor.is_authenticated else None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            COLUMN_EDGES_CREATE_SQL, {"rows": json.dumps(rows), "now": timezone.now(), "via": via, "user": user}
+        )
+    return len(rows)
+
+
+EDGES_END_SQL = """
+WITH ended AS (
+    UPDATE lineage_edge AS e SET valid_to = u.valid_to, updated_at = %(now)s
+    FROM jsonb_to_recordset(%(rows)s::jsonb) AS u(id bigint, valid_to timestamptz)
+    WHERE e.id = u.id AND e.valid_to IS NULL AND u.valid_to >= e.valid_from
+    RETURNING e.*
+)
+INSERT INTO lineage_historicaledge
+    (id, history_source, kind, valid_from, valid_to, recorded_at, recorded_via, created_at, history_date,
+     history_change_reason, history_type, history_user_id, recorded_by_id, source_id, target_id, release_id)
+SELECT id, %(via)s, kind, valid_from, valid_to, recorded_at, recorded_via, created_at, %(now)s, NULL, '~', %(user)s,
+    recorded_by_id, source_id, target_id, release_id
+FROM ended
+RETURNING id
+"""
+
+
+@transaction.atomic
+def edges_end_many(*, ends: list[tuple[Edge, datetime]], actor: AbstractBaseUser | None, via: str) -> int:
+    """Ends many open edges, each at its time, with one `~` history entry each (as `edge_end` records), in one
+    statement; returns how many. An edge that has ended already, or a time before an edge began, raises
+    DomainError (as `edge_end` does) and nothing is ended."""
+    if not ends:
+        return 0
+    for edge, at in ends:
+        if edge.valid_to is not None:
+            raise DomainError(f"edge {edge.pk} already ended at {edge.valid_to.isoformat()}", field="edge")
+        if at < edge.valid_from:
+            raise DomainError("an edge cannot end before it began", field="valid_to")
+    rows = [{"id": edge.pk, "valid_to": at.isoformat()} for edge, at in ends]
+    user = actor.pk if actor is not None and actor.is_authenticated else None
+    with connection.cursor() as cursor:
+        cursor.execute(EDGES_END_SQL, {"rows": json.dumps(rows), "now": timezone.now(), "via": via, "user": user})
+        ended = len(cursor.fetchall())
+    if ended != len({edge.pk for edge, _ in ends}):
+        # another writer ended one of them meanwhile
+        raise DomainError("an edge was ended meanwhile; apply the change again", field="edge")
+    return ended

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
@@ -32,6 +32,9 @@ from config.errors import DomainError
 from . import evidence, knowledge
 from .choices import RecommendationStatus, RelationshipSource, RunStatus, View
 from .models import DataSample, Recommendation, RecommendationRun, Relationship
+
+if TYPE_CHECKING:
+    from .candidates import CandidateIndex
 
 logger = logging.getLogger(__name__)
 
@@ -372,6 +375,23 @@ class _Samples:
         return self.profiles[key]
 
 
+def _names(samples: _Samples) -> dict[str, str]:
+    """Table names by sample key: they let the engine read a bare "id" column as "<table>_id"."""
+    names = dict(Asset.objects.filter(pk__in=[int(k) for k in samples.by_key]).values_list("pk", "name"))
+    return {k: names.get(int(k), "") for k in samples.by_key}
+
+
+def _candidate_index(samples: _Samples, name_of: dict[str, str] | None = None) -> CandidateIndex:
+    """One pruning index over every product's profile (a query never returns the product it asks for)."""
+    from .candidates import CandidateIndex  # the engine (pandas, datasketch) loads when matching, not at startup
+
+    name_of = name_of if name_of is not None else _names(samples)
+    index = CandidateIndex()
+    for key in samples.by_key:
+        index.add(key, samples.profile(key), name=name_of[key])
+    return index
+
+
 def _samples() -> _Samples:
     rows = DataSample.objects.filter(asset__kind__in=PRODUCT_KINDS).exclude(asset__status=AssetStatus.DELETED)
     return _Samples(by_key={str(s.asset_id): s for s in rows})
@@ -433,14 +453,15 @@ def recommendations_compute(
     force: bool = False,
     samples: _Samples | None = None,
     graph_links: list[knowledge.Link] | None = None,
+    index: CandidateIndex | None = None,
 ) -> int:
     """Matches the asset (P) against its shortlist of candidates, on its plain view and on its enriched view, and
     stores one row per (P, Q, view). Pairs whose data (P's, Q's, and for the enriched view the related products'
     and the relationships followed) did not change since they were stored are skipped unless `force`. With `only`,
     just those candidates are considered (the pairs of a product whose data changed). `samples` and `graph_links`
-    let a caller that computes many products read the samples and relationships once. Returns the pairs matched.
+    let a caller that computes many products read the samples and relationships once, and `index` (built over those
+    samples by `_candidate_index`) lets it prune with one index. Returns the pairs matched.
     """
-    from .candidates import CandidateIndex
     from .matching import MatcherConfig, match_tables
     from .profiling import profile_table
 
@@ -460,13 +481,8 @@ def recommendations_compute(
     enriched_profile = profile_table(view.frame) if view.added_rows else None
     enriched_version = _enriched_version(samples, view, graph_links) if view.added_rows else ""
 
-    # table names let the engine read a bare "id" column as "<table>_id"
-    names = dict(Asset.objects.filter(pk__in=[int(k) for k in samples.by_key]).values_list("pk", "name"))
-    name_of = {k: names.get(int(k), "") for k in samples.by_key}
-    index = CandidateIndex()
-    for other in samples.by_key:
-        if other != key:
-            index.add(other, samples.profile(other), name=name_of[other])
+    name_of = _names(samples)
+    index = index if index is not None else _candidate_index(samples, name_of)
     shortlist = dict(index.query(key, profile, k=SHORTLIST, name=name_of[key]))
     if enriched_profile is not None:
         for other, score in index.query(key, enriched_profile, k=SHORTLIST, name=name_of[key]):
@@ -598,11 +614,17 @@ def recommendations_after_data_change(*, asset: Asset) -> int:
         .select_related("asset")
         .order_by("asset_id")
     )
-    shared = {"samples": samples, "graph_links": graph_links}
+    # One index prunes for every product. Only products that could join with this one (either way, as the index
+    # says) or that hold a row about it are matched again: the rest would not list it anyway.
+    name_of = _names(samples)
+    index = _candidate_index(samples, name_of)
+    near = {int(k) for k, _ in index.query(key, samples.profile(key), k=4 * SHORTLIST, name=name_of[key])}
+    listed = set(Recommendation.objects.filter(candidate=asset).values_list("asset_id", flat=True))
+    shared = {"samples": samples, "graph_links": graph_links, "index": index}
     for other in others:
         if other.asset_id in related:
             matched += recommendations_compute(asset=other.asset, **shared)
-        else:
+        elif other.asset_id in near or other.asset_id in listed:
             matched += recommendations_compute(asset=other.asset, only=[asset.pk], **shared)
     if before == sample.data_version and matched:
         logger.info("recommendations of %s matched again for unchanged data: %s pairs", asset.pk, matched)

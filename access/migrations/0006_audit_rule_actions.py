@@ -5,30 +5,94 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('access', '0005_audit_append_only_trigger'),
-        ('catalog', '0004_asset_name_and_report_indexes'),
+        ("access", "0005_audit_append_only_trigger"),
+        ("catalog", "0004_asset_name_and_report_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='auditevent',
-            name='audit_action_valid',
+            model_name="auditevent",
+            name="audit_action_valid",
         ),
         migrations.AlterField(
-            model_name='accessrequestevent',
-            name='action',
-            field=models.CharField(choices=[('data.preview', 'Previewed data'), ('data.visual', "Read a visual's data"), ('data.export', 'Exported data'), ('alert.evaluate', 'Evaluated an alert'), ('grant.set', 'Set a grant'), ('grant.revoke', 'Revoked a grant'), ('request.create', 'Requested access'), ('request.approve', 'Approved a request'), ('request.reject', 'Rejected a request'), ('request.withdraw', 'Withdrew a request'), ('request.extend', 'Extended a grant'), ('request.revoke', "Revoked a request's grant"), ('request.expire', "A request's grant expired"), ('sign_in.sso', 'Signed in with single sign-on'), ('rule.set', 'Added a row or column rule'), ('rule.delete', 'Removed a row or column rule')], max_length=40),
+            model_name="accessrequestevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("data.preview", "Previewed data"),
+                    ("data.visual", "Read a visual's data"),
+                    ("data.export", "Exported data"),
+                    ("alert.evaluate", "Evaluated an alert"),
+                    ("grant.set", "Set a grant"),
+                    ("grant.revoke", "Revoked a grant"),
+                    ("request.create", "Requested access"),
+                    ("request.approve", "Approved a request"),
+                    ("request.reject", "Rejected a request"),
+                    ("request.withdraw", "Withdrew a request"),
+                    ("request.extend", "Extended a grant"),
+                    ("request.revoke", "Revoked a request's grant"),
+                    ("request.expire", "A request's grant expired"),
+                    ("sign_in.sso", "Signed in with single sign-on"),
+                    ("rule.set", "Added a row or column rule"),
+                    ("rule.delete", "Removed a row or column rule"),
+                ],
+                max_length=40,
+            ),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('data.preview', 'Previewed data'), ('data.visual', "Read a visual's data"), ('data.export', 'Exported data'), ('alert.evaluate', 'Evaluated an alert'), ('grant.set', 'Set a grant'), ('grant.revoke', 'Revoked a grant'), ('request.create', 'Requested access'), ('request.approve', 'Approved a request'), ('request.reject', 'Rejected a request'), ('request.withdraw', 'Withdrew a request'), ('request.extend', 'Extended a grant'), ('request.revoke', "Revoked a request's grant"), ('request.expire', "A request's grant expired"), ('sign_in.sso', 'Signed in with single sign-on'), ('rule.set', 'Added a row or column rule'), ('rule.delete', 'Removed a row or column rule')], max_length=40),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("data.preview", "Previewed data"),
+                    ("data.visual", "Read a visual's data"),
+                    ("data.export", "Exported data"),
+                    ("alert.evaluate", "Evaluated an alert"),
+                    ("grant.set", "Set a grant"),
+                    ("grant.revoke", "Revoked a grant"),
+                    ("request.create", "Requested access"),
+                    ("request.approve", "Approved a request"),
+                    ("request.reject", "Rejected a request"),
+                    ("request.withdraw", "Withdrew a request"),
+                    ("request.extend", "Extended a grant"),
+                    ("request.revoke", "Revoked a request's grant"),
+                    ("request.expire", "A request's grant expired"),
+                    ("sign_in.sso", "Signed in with single sign-on"),
+                    ("rule.set", "Added a row or column rule"),
+                    ("rule.delete", "Removed a row or column rule"),
+                ],
+                max_length=40,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='auditevent',
-            constraint=models.CheckConstraint(condition=models.Q(('action__in', ['data.preview', 'data.visual', 'data.export', 'alert.evaluate', 'grant.set', 'grant.revoke', 'request.create', 'request.approve', 'request.reject', 'request.withdraw', 'request.extend', 'request.revoke', 'request.expire', 'sign_in.sso', 'rule.set', 'rule.delete'])), name='audit_action_valid'),
+            model_name="auditevent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "action__in",
+                        [
+                            "data.preview",
+                            "data.visual",
+                            "data.export",
+                            "alert.evaluate",
+                            "grant.set",
+                            "grant.revoke",
+                            "request.create",
+                            "request.approve",
+                            "request.reject",
+                            "request.withdraw",
+                            "request.extend",
+                            "request.revoke",
+                            "request.expire",
+                            "sign_in.sso",
+                            "rule.set",
+                            "rule.delete",
+                        ],
+                    )
+                ),
+                name="audit_action_valid",
+            ),
         ),
     ]

@@ -168,6 +168,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Change events are applied by a Celery task; set to apply them within the receiving request instead (tests).
+INGESTION_APPLY_INLINE = env.bool("INGESTION_APPLY_INLINE", default=False)
 # How often the fixed sweeps run (seconds). Each sweep claims its work in the database, so running them more often,
 # or from two beat processes at once, never does the same work twice.
 CARTOGRAPH_REFRESH_SWEEP_SECONDS = env.float("CARTOGRAPH_REFRESH_SWEEP_SECONDS", default=60.0)
@@ -186,6 +188,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "send-alert-emails": {"task": "alerts.tasks.notifications_send_task", "schedule": CARTOGRAPH_OUTBOX_SWEEP_SECONDS},
     # approved access requests that have run out end (their grants go); requesters are reminded before
     "sweep-access-requests": {"task": "access.tasks.access_requests_sweep_task", "schedule": 300.0},
+    # received change events are applied by a task queued when they arrive; this sweep catches any left pending
+    "apply-pending-change-events": {
+        "task": "ingestion.tasks.events_apply_task",
+        "schedule": env.float("CARTOGRAPH_EVENTS_SWEEP_SECONDS", default=1.0),
+    },
     # every active QuickSight connector is listed, described and reconciled (events keep it current in between)
     "sync-quicksight-connectors": {
         "task": "ingestion.tasks.quicksight_sync_all_task",
@@ -228,6 +235,7 @@ SPECTACULAR_SETTINGS = {
         "AuditActionEnum": "access.choices.AuditAction",
         "AuditSourceEnum": "access.choices.AuditSource",
         "ChangeEventStatusEnum": "ingestion.choices.EventStatus",
+        "EventAnswerEnum": "ingestion.choices.EventAnswer",
         "ChangeEventFormatEnum": "ingestion.choices.EventFormat",
         "ImportJobStatusEnum": "ingestion.choices.ImportStatus",
         "EventSourceKindEnum": "ingestion.choices.SourceKind",

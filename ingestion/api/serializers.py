@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from ingestion.choices import SourceKind
+from ingestion.choices import EventAnswer, SourceKind
 from ingestion.models import ChangeEvent, EventSource, ImportJob
 
 
@@ -31,10 +31,17 @@ class ChangeEventDetailSerializer(ChangeEventSerializer):
         read_only_fields = fields
 
 
-class EventsResultSerializer(serializers.Serializer):
+class EventReceivedSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="the stored event; its status shows once it is applied")
+    event_key = serializers.CharField()
+    status = serializers.ChoiceField(choices=EventAnswer.choices)
+    reason = serializers.CharField(allow_blank=True)
+
+
+class EventsReceivedSerializer(serializers.Serializer):
     received = serializers.IntegerField()
-    counts = serializers.DictField(child=serializers.IntegerField())
-    events = ChangeEventSerializer(many=True)
+    counts = serializers.DictField(child=serializers.IntegerField(), help_text="events per answer")
+    events = EventReceivedSerializer(many=True)
 
 
 class EventSourceSerializer(serializers.ModelSerializer):
@@ -98,5 +105,5 @@ class ImportCreateSerializer(serializers.Serializer):
 
 
 class OpenLineageResultSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    status = serializers.CharField()
+    id = serializers.IntegerField(help_text="the stored event; its status shows once it is applied")
+    status = serializers.ChoiceField(choices=EventAnswer.choices, help_text="accepted or duplicate")

@@ -4,6 +4,7 @@ import gzip
 import json
 import zlib
 from collections import Counter
+from dataclasses import asdict
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -18,7 +19,7 @@ from rest_framework.views import APIView
 from config.api import CatalogCursorPagination, StrictQueryParamsMixin
 from ingestion import selectors, services
 from ingestion.authentication import EventSourceAuthentication, IsEventSource
-from ingestion.choices import EventStatus, SourceKind
+from ingestion.choices import EventAnswer, EventStatus, SourceKind
 from ingestion.models import EventSource, ImportJob
 
 from . import serializers as s
@@ -55,41 +56,50 @@ class CreatedPagination(CatalogCursorPagination):
 
 class EventsReceiveApi(APIView):
     """Receives QuickSight change events: one EventBridge event, a list of them, or `{"Records": [...]}` of
-    CloudTrail records. Each is stored, deduplicated by its id and applied on its own; the answer lists what
-    happened to each (applied, duplicate, stale, rejected with the reason, unknown type)."""
+    CloudTrail records. Each is checked, stored and deduplicated by its id, and answered at once (202): accepted
+    (applied shortly; follow it at `/api/v1/ingestion/events/{id}/`), duplicate, rejected with the reason, or
+    unknown type. A single malformed event is a 400 naming the wrong field."""
 
     authentication_classes = [EventSourceAuthentication]
     permission_classes = [IsEventSource]
     event_source_kind = SourceKind.QUICKSIGHT
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=s.EventsResultSerializer, auth=[{"eventSourceToken": []}])
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={202: s.EventsReceivedSerializer},
+        auth=[{"eventSourceToken": []}],
+    )
     def post(self, request):
         data = _body_json(request)
+        single = False
         if isinstance(data, dict) and isinstance(data.get("Records"), list):
             payloads = data["Records"]
         elif isinstance(data, list):
             payloads = data
         elif isinstance(data, dict):
-            payloads = [data]
+            payloads, single = [data], True
         else:
             raise ValidationError({"body": ['send an event object, a list of events or {"Records": [...]}']})
         if not payloads:
             raise ValidationError({"body": ["the batch is empty"]})
         if len(payloads) > MAX_BATCH:
             raise ValidationError({"body": [f"at most {MAX_BATCH} events per request; split the batch"]})
-        events = services.events_receive(source=request.auth, payloads=payloads)
-        counts = Counter(event.status for event in events)
+        answers = services.events_receive(source=request.auth, payloads=payloads)
+        if single and answers[0].status == EventAnswer.REJECTED:
+            return Response({"detail": answers[0].reason, "id": answers[0].id}, status=status.HTTP_400_BAD_REQUEST)
+        counts = Counter(answer.status for answer in answers)
         body = {
-            "received": len(events),
-            "counts": {value: counts.get(value, 0) for value in EventStatus.values},
-            "events": s.ChangeEventSerializer(events, many=True).data,
+            "received": len(answers),
+            "counts": {value: counts.get(value, 0) for value in EventAnswer.values},
+            "events": [asdict(answer) for answer in answers],
         }
-        return Response(body, status=status.HTTP_200_OK)
+        return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
 class OpenLineageApi(APIView):
-    """The OpenLineage endpoint (RunEvent, DatasetEvent, JobEvent; plain or gzip): answers 201 like Marquez, also
-    for a retried event; an invalid event is a 400 naming the wrong field."""
+    """The OpenLineage endpoint (RunEvent, DatasetEvent, JobEvent; plain or gzip): checks and stores the event and
+    answers 201 like Marquez, also for a retried event (`duplicate`); the event is applied shortly after. An
+    invalid event is a 400 naming the wrong field."""
 
     authentication_classes = [EventSourceAuthentication]
     permission_classes = [IsEventSource]
@@ -102,8 +112,8 @@ class OpenLineageApi(APIView):
     )
     def post(self, request):
         data = _body_json(request)
-        event = services.openlineage_receive(source=request.auth, event=data)
-        return Response({"id": event.pk, "status": event.status}, status=status.HTTP_201_CREATED)
+        answer = services.openlineage_receive(source=request.auth, event=data)
+        return Response({"id": answer.id, "status": answer.status}, status=status.HTTP_201_CREATED)
 
 
 class ChangeEventViewSet(

@@ -82,3 +82,9 @@ def native(detail_type: str, detail: dict, *, event_id: str, resources: list[str
         "resources": resources,
         "detail": detail,
     }
+
+
+@pytest.fixture(autouse=True)
+def apply_inline(settings):
+    """Events are applied within the receiving request here; tests/e2e applies them with a real Celery worker."""
+    settings.INGESTION_APPLY_INLINE = True

@@ -196,7 +196,7 @@ def test_a_second_sync_changes_nothing_and_describe_errors_are_reported(stubbed)
 
 
 def test_a_native_event_triggers_a_describe_when_a_connector_is_configured(
-    stubbed, events_api, django_capture_on_commit_callbacks
+    stubbed, events_api, admin_api, django_capture_on_commit_callbacks
 ):
     QuickSightConnector.objects.create(account_id=ACCOUNT, region=REGION)
     dashboard = bundles.dashboard()["Dashboard"]
@@ -210,7 +210,8 @@ def test_a_native_event_triggers_a_describe_when_a_connector_is_configured(
     )
     with django_capture_on_commit_callbacks(execute=True):
         response = events_api.post("/api/v1/events/", event, format="json")
-    assert response.json()["events"][0]["reason"] == "a describe of the asset was queued"
+    stored = admin_api.get(f"/api/v1/ingestion/events/{response.json()['events'][0]['id']}/").json()
+    assert (stored["status"], stored["reason"]) == ("applied", "a describe of the asset was queued")
     asset = Asset.objects.get(external_id=dashboard["Arn"])
     assert asset.name == "Acme sales"
     assert Edge.objects.filter(target=asset, kind="created_from").exists()

@@ -17,6 +17,16 @@ def post(api, body):
     return api.post("/api/v1/events/", body, format="json")
 
 
+def statuses(admin_api, response) -> list[str]:
+    """The status each event of an answered request reached once applied, as the events API shows it."""
+    assert response.status_code == 202, response.json()
+    return [admin_api.get(f"/api/v1/ingestion/events/{e['id']}/").json()["status"] for e in response.json()["events"]]
+
+
+def reasons(admin_api, response) -> list[str]:
+    return [admin_api.get(f"/api/v1/ingestion/events/{e['id']}/").json()["reason"] for e in response.json()["events"]]
+
+
 def open_edges(target: Asset, kind: str) -> list[Edge]:
     return list(Edge.objects.filter(target=target, kind=kind, valid_to__isnull=True).select_related("source"))
 
@@ -50,12 +60,12 @@ def create_analysis(event_id: str, *, camel: bool, template: str = "tmpl-1", tim
 
 
 @pytest.mark.parametrize("camel", [True, False], ids=["lowerCamelCase", "PascalCase"])
-def test_source_entity_of_a_cloudtrail_record_becomes_template_lineage_at_the_event_time(events_api, camel):
+def test_source_entity_of_a_cloudtrail_record_becomes_template_lineage_at_the_event_time(events_api, admin_api, camel):
     # when
     response = post(events_api, create_analysis("ct-1", camel=camel))
-    # then
-    assert response.status_code == 200, response.json()
-    assert response.json()["events"][0]["status"] == "applied"
+    # then it is accepted at once and applied
+    assert response.json()["events"][0]["status"] == "accepted"
+    assert statuses(admin_api, response) == ["applied"]
     analysis = Asset.objects.get(kind="analysis", external_id=arn("analysis", "sales-acme"))
     assert analysis.name == "Acme sales"
     [created_from] = open_edges(analysis, "created_from")
@@ -67,20 +77,25 @@ def test_source_entity_of_a_cloudtrail_record_becomes_template_lineage_at_the_ev
     assert uses.source.external_id == arn("dataset", "acme-sales")
 
 
-def test_a_second_delivery_of_an_event_is_stored_as_a_duplicate_and_changes_nothing(events_api):
-    post(events_api, create_analysis("ct-1", camel=True))
+def test_a_second_delivery_of_an_event_is_stored_as_a_duplicate_and_changes_nothing(events_api, admin_api):
+    first = post(events_api, create_analysis("ct-1", camel=True))
     analysis = Asset.objects.get(kind="analysis")
     history_before = analysis.history.count()
-    # when
+    # when delivered again, and twice within one batch
     response = post(events_api, create_analysis("ct-1", camel=True))
+    batch = post(events_api, [create_analysis("ct-2", camel=True), create_analysis("ct-2", camel=True)])
     # then
     assert response.json()["events"][0]["status"] == "duplicate"
+    assert statuses(admin_api, response) == ["duplicate"]
+    assert reasons(admin_api, response) == [f"already received as event {first.json()['events'][0]['id']}"]
+    assert [e["status"] for e in batch.json()["events"]] == ["accepted", "duplicate"]
+    assert statuses(admin_api, batch) == ["applied", "duplicate"]
     assert analysis.history.count() == history_before
     assert Edge.objects.count() == 2
-    assert ChangeEvent.objects.filter(status="duplicate").get().duplicate_of.status == "applied"
+    assert [e.duplicate_of.status for e in ChangeEvent.objects.filter(status="duplicate")] == ["applied"] * 2
 
 
-def test_an_update_repoints_to_the_new_template_and_a_late_older_update_does_not_regress_it(events_api):
+def test_an_update_repoints_to_the_new_template_and_a_late_older_update_does_not_regress_it(events_api, admin_api):
     post(events_api, create_analysis("ct-1", camel=True, template="tmpl-1", time="2026-03-01T10:00:00Z"))
     newer = create_analysis("ct-3", camel=True, template="tmpl-3", time="2026-03-03T10:00:00Z")
     newer["detail"]["eventName"] = "UpdateAnalysis"
@@ -88,9 +103,10 @@ def test_an_update_repoints_to_the_new_template_and_a_late_older_update_does_not
     older["detail"]["eventName"] = "UpdateAnalysis"
     older["detail"]["requestParameters"]["name"] = "Old name"
     # when the newer update arrives before the older one
-    statuses = [e["status"] for e in post(events_api, [newer, older]).json()["events"]]
+    response = post(events_api, newer)
+    late = post(events_api, older)
     # then
-    assert statuses == ["applied", "stale"]
+    assert statuses(admin_api, response) + statuses(admin_api, late) == ["applied", "stale"]
     analysis = Asset.objects.get(kind="analysis")
     assert analysis.name == "Acme sales"
     [current] = open_edges(analysis, "created_from")
@@ -100,7 +116,7 @@ def test_an_update_repoints_to_the_new_template_and_a_late_older_update_does_not
     assert not Edge.objects.filter(source__external_id=arn("template", "tmpl-2")).exists()
 
 
-def test_delete_is_soft_and_a_late_create_does_not_bring_the_asset_back(events_api):
+def test_delete_is_soft_and_a_late_create_does_not_bring_the_asset_back(events_api, admin_api):
     create = cloudtrail(
         "CreateDashboard",
         {
@@ -121,12 +137,12 @@ def test_delete_is_soft_and_a_late_create_does_not_bring_the_asset_back(events_a
     assert dashboard.history.first().history_source == "event"
     # when the create is delivered again under another id, late
     late = {**create, "id": "eb-late", "detail": {**create["detail"], "eventID": "c1-again"}}
-    assert post(events_api, late).json()["events"][0]["status"] == "stale"
+    assert statuses(admin_api, post(events_api, late)) == ["stale"]
     dashboard.refresh_from_db()
     assert dashboard.status == "deleted"
 
 
-def test_template_alias_published_version_and_folder_membership_events(events_api):
+def test_template_alias_published_version_and_folder_membership_events(events_api, admin_api):
     events = [
         cloudtrail(
             "CreateTemplate",
@@ -176,7 +192,7 @@ def test_template_alias_published_version_and_folder_membership_events(events_ap
         ),
     ]
     response = post(events_api, events)
-    assert [e["status"] for e in response.json()["events"]] == ["applied"] * 6, response.json()
+    assert statuses(admin_api, response) == ["applied"] * 6, response.json()
     template = Asset.objects.get(kind="template")
     assert template.attributes["aliases"] == ["prod"]
     assert template.attributes["source_analysis"] == arn("analysis", "ref")
@@ -197,7 +213,7 @@ def test_template_alias_published_version_and_folder_membership_events(events_ap
     assert not FolderMembership.objects.filter(folder=folder, asset=dashboard).exists()
 
 
-def test_native_events_match_on_the_detail_type_whatever_the_product_is_called(events_api):
+def test_native_events_match_on_the_detail_type_whatever_the_product_is_called(events_api, admin_api):
     dashboard = arn("dashboard", "6fdbc328")
     events = [
         native(
@@ -230,7 +246,8 @@ def test_native_events_match_on_the_detail_type_whatever_the_product_is_called(e
         ),
     ]
     response = post(events_api, events)
-    assert [e["status"] for e in response.json()["events"]] == ["applied", "applied", "applied", "unknown"]
+    assert [e["status"] for e in response.json()["events"]] == ["accepted"] * 3 + ["unknown"]
+    assert statuses(admin_api, response) == ["applied", "applied", "applied", "unknown"]
     asset = Asset.objects.get(kind="dashboard", external_id=dashboard)
     assert asset.name == "6fdbc328"  # only the id is known until the asset is described
     assert asset.attributes["published_version"] == 2
@@ -247,31 +264,41 @@ def test_unknown_event_types_are_stored_and_shown_not_errors(events_api, admin_a
         "detail": {},
     }
     response = post(events_api, [describe, other])
-    assert response.status_code == 200
+    assert response.status_code == 202
     assert [e["status"] for e in response.json()["events"]] == ["unknown", "unknown"]
     listed = admin_api.get("/api/v1/ingestion/events/?status=unknown").json()["results"]
     assert {e["event_type"] for e in listed} == {"DescribeDashboard", "Object Created"}
 
 
-def test_a_malformed_event_is_rejected_with_its_reason_and_the_rest_of_the_batch_applies(events_api):
+def test_a_malformed_event_is_rejected_with_its_reason_and_the_rest_of_the_batch_applies(events_api, admin_api):
     bad = cloudtrail("CreateDashboard", {"awsAccountId": ACCOUNT, "name": "No id"}, event_id="b1")
     no_time = {"id": "b2", "source": "aws.quicksight", "detail-type": "QuickSight Dashboard Deleted", "detail": {}}
     good = cloudtrail("DeleteDashboard", {"awsAccountId": ACCOUNT, "dashboardId": "zzz"}, event_id="g1")
     response = post(events_api, [bad, no_time, good])
     events = response.json()["events"]
-    assert [e["status"] for e in events] == ["rejected", "rejected", "applied"]
+    assert [e["status"] for e in events] == ["rejected", "rejected", "accepted"]
     assert events[0]["reason"] == "detail.requestParameters.dashboardId: is missing"
     assert events[1]["reason"].startswith("time: must be an ISO 8601 time")
-    assert response.json()["counts"]["rejected"] == 2
+    assert response.json()["counts"] == {"accepted": 1, "duplicate": 0, "rejected": 2, "unknown": 0}
+    assert statuses(admin_api, response) == ["rejected", "rejected", "applied"]
+    assert reasons(admin_api, response)[0] == "detail.requestParameters.dashboardId: is missing"
 
 
-def test_gzip_bodies_are_accepted(events_api):
+def test_a_single_malformed_event_is_a_400_naming_the_field_and_is_stored_as_rejected(events_api, admin_api):
+    bad = cloudtrail("UpdateDashboard", {"awsAccountId": ACCOUNT, "name": "No id"}, event_id="b1")
+    response = post(events_api, bad)
+    assert response.status_code == 400
+    assert response.json()["detail"] == "detail.requestParameters.dashboardId: is missing"
+    stored = admin_api.get(f"/api/v1/ingestion/events/{response.json()['id']}/").json()
+    assert (stored["status"], stored["event_key"]) == ("rejected", "ct:b1")
+
+
+def test_gzip_bodies_are_accepted(events_api, admin_api):
     body = gzip.compress(json.dumps(create_analysis("gz1", camel=True)).encode())
     response = events_api.generic(
         "POST", "/api/v1/events/", body, content_type="application/json", HTTP_CONTENT_ENCODING="gzip"
     )
-    assert response.status_code == 200
-    assert response.json()["events"][0]["status"] == "applied"
+    assert statuses(admin_api, response) == ["applied"]
 
 
 @pytest.mark.parametrize(
@@ -311,7 +338,7 @@ def test_a_rotated_token_stops_working(events_api, quicksight_source, admin_api)
     assert post(events_api, create_analysis("r1", camel=True)).status_code == 401
     fresh = APIClient()
     fresh.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['token']}")
-    assert post(fresh, create_analysis("r1", camel=True)).status_code == 200
+    assert post(fresh, create_analysis("r1", camel=True)).status_code == 202
 
 
 def test_only_administrators_see_events_and_sources(quicksight_source, db):
