@@ -37,6 +37,7 @@ from .choices import EventAnswer, EventFormat, EventStatus, ImportStatus, ItemOu
 from .events import envelope_key_fallback, envelope_plan, envelope_read
 from .models import AssetEventState, ChangeEvent, EventSource, ImportedItem, ImportJob, JoinEvidence
 from .quicksight import UnknownEvent, arn_id, fingerprint
+from .signals import join_observed
 
 TOKEN_PREFIX = "cgi_"
 
@@ -285,6 +286,9 @@ def _joins_apply(*, plan: Plan, assets: dict[Ref, Asset], at: datetime | None) -
             evidence.join_type = join.join_type
             evidence.column_pairs = join.column_pairs
             evidence.save(update_fields=["last_seen_at", "join_type", "column_pairs", "updated_at"])
+        elif not created:
+            continue  # seen before, and not later than now: nothing new to tell
+        join_observed.send(sender=JoinEvidence, evidence=evidence)
 
 
 def _states_advance(*, asset_ids: list[int], at: datetime) -> None:

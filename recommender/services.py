@@ -132,8 +132,11 @@ def _asset_columns(asset: Asset) -> set[str]:
     return names
 
 
-def _mapping(value: Any, *, field: str, from_asset: Asset, to_asset: Asset, required: bool) -> list[dict[str, str]]:
-    """Validates a list of {"from": <column of from_asset>, "to": <column of to_asset>}."""
+def _mapping(
+    value: Any, *, field: str, from_asset: Asset, to_asset: Asset, required: bool, unknown_schema_ok: bool = False
+) -> list[dict[str, str]]:
+    """Validates a list of {"from": <column of from_asset>, "to": <column of to_asset>}. With `unknown_schema_ok`,
+    columns of a product whose schema is not known at all (a source table seen only in a join) are taken as given."""
     if not isinstance(value, list):
         raise DomainError('give a list of {"from": column, "to": column} objects', field=field)
     if required and not value:
@@ -148,9 +151,9 @@ def _mapping(value: Any, *, field: str, from_asset: Asset, to_asset: Asset, requ
         a, b = item["from"], item["to"]
         if not isinstance(a, str) or not isinstance(b, str) or not a or not b:
             raise DomainError(f'item {i}: "from" and "to" must be column names (non-empty text)', field=field)
-        if a not in left:
+        if a not in left and (left or not unknown_schema_ok):
             raise DomainError(f"item {i}: {from_asset.name} has no column {a!r}", field=field)
-        if b not in right:
+        if b not in right and (right or not unknown_schema_ok):
             raise DomainError(f"item {i}: {to_asset.name} has no column {b!r}", field=field)
         pair = {"from": a, "to": b}
         if pair in out:
@@ -268,7 +271,14 @@ def relationship_observe(
     the relationship is created the first time, and each observation counts. Safe to call for every event."""
     name = _check_name(name)
     _check_ends(from_asset, to_asset)
-    keys = _mapping(key_columns, field="key_columns", from_asset=from_asset, to_asset=to_asset, required=True)
+    keys = _mapping(
+        key_columns,
+        field="key_columns",
+        from_asset=from_asset,
+        to_asset=to_asset,
+        required=True,
+        unknown_schema_ok=True,
+    )
     at = at or timezone.now()
     relationship, created = Relationship.objects.select_for_update().get_or_create(
         from_asset=from_asset,

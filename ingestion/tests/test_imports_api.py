@@ -92,6 +92,19 @@ def test_a_bundle_imports_assets_lineage_columns_joins_and_placeholders(admin_ap
     assert dashboard.history.first().history_source == "import"
 
 
+def test_a_join_seen_in_a_dataset_becomes_an_observed_relationship(admin_api, django_capture_on_commit_callbacks):
+    from recommender.models import Relationship
+
+    # when a dataset joining orders to customers is imported, twice
+    run_import(admin_api, bundles.bundle(), django_capture_on_commit_callbacks)
+    run_import(admin_api, bundles.bundle(), django_capture_on_commit_callbacks)
+    # then the knowledge graph holds the join once, as observed, with the ON clause's columns
+    relationship = Relationship.objects.get()
+    assert (relationship.from_asset.name, relationship.to_asset.name) == ("public.orders", "public.customers")
+    assert relationship.key_columns == [{"from": "customer_id", "to": "id"}]
+    assert (relationship.source, relationship.observations) == ("observed", 1)
+
+
 def test_importing_the_same_bundle_twice_changes_nothing(admin_api, django_capture_on_commit_callbacks):
     run_import(admin_api, bundles.bundle(), django_capture_on_commit_callbacks)
     counts = (Asset.objects.count(), Edge.objects.count(), ColumnEdge.objects.count(), Column.objects.count())
