@@ -461,12 +461,24 @@ def _events_store(*, source: EventSource | None, incoming: list[_Incoming]) -> l
     return [answer for answer in answers if answer is not None]
 
 
+def require_postgresql() -> None:
+    """Ingestion stores and applies events and imports with set-based PostgreSQL statements; on the embedded SQLite
+    default it says so (503) instead of failing half-way."""
+    if connection.vendor != "postgresql":
+        raise DomainError(
+            "change events, OpenLineage events and imports need PostgreSQL; this installation runs on the embedded "
+            "SQLite default: set DATABASE_URL=postgres://user:pass@host:5432/cartograph and migrate",
+            status_code=503,
+        )
+
+
 def events_receive(*, source: EventSource | None, payloads: list[Any]) -> list[Received]:
     """Checks and stores a batch of QuickSight events (EventBridge events or CloudTrail records) and schedules
     their application. A malformed event is stored as rejected with the reason and does not stop the rest.
 
     No transaction is opened: the events are stored by one statement (duplicates, rare, by a second), which keeps
     the request to one round trip to the database."""
+    require_postgresql()
     return _events_store(source=source, incoming=[_quicksight_incoming(payload) for payload in payloads])
 
 
@@ -481,6 +493,7 @@ def openlineage_receive(*, source: EventSource | None, event: Any) -> Received:
     wrong field."""
     from .openlineage import openlineage_plan
 
+    require_postgresql()
     key = "ol:" + fingerprint(event)
     try:
         fmt, event_type, plan = openlineage_plan(event)
@@ -776,6 +789,7 @@ def import_create(*, actor: AbstractBaseUser | None, bundle: Any) -> ImportJob:
     """Stores the bundle and queues its import (run by Celery after the commit)."""
     from .tasks import import_run_task
 
+    require_postgresql()
     total = bundle_check(bundle)
     job = ImportJob(total=total, created_by=actor if actor is not None and actor.is_authenticated else None)
     job.bundle.save("bundle.json", ContentFile(json.dumps(bundle).encode()), save=False)

@@ -77,6 +77,21 @@ def test_source_entity_of_a_cloudtrail_record_becomes_template_lineage_at_the_ev
     assert uses.source.external_id == arn("dataset", "acme-sales")
 
 
+def test_without_postgresql_events_and_imports_say_what_to_set_and_store_nothing(events_api, admin_api, monkeypatch):
+    from django.db import connection
+
+    # given an installation on the embedded SQLite default (the statements ingestion uses are PostgreSQL's)
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+    # when a change event and an import arrive
+    event = post(events_api, create_analysis("ct-sqlite", camel=True))
+    imported = admin_api.post("/api/v1/imports/", {"DataSets": []}, format="json")
+    monkeypatch.undo()
+    # then both are refused with what to do, and nothing was stored
+    assert event.status_code == 503 and "set DATABASE_URL=postgres://" in event.json()["detail"]
+    assert imported.status_code == 503 and "need PostgreSQL" in imported.json()["detail"]
+    assert not ChangeEvent.objects.exists() and not Asset.objects.exists()
+
+
 def test_a_second_delivery_of_an_event_is_stored_as_a_duplicate_and_changes_nothing(events_api, admin_api):
     first = post(events_api, create_analysis("ct-1", camel=True))
     analysis = Asset.objects.get(kind="analysis")

@@ -7,6 +7,8 @@ import re
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from config.errors import DomainError
+from ingestion import services
 from ingestion.connector import connector_sync
 from ingestion.models import QuickSightConnector
 
@@ -28,6 +30,10 @@ class Command(BaseCommand):
             raise CommandError(f"--account {account!r} is not a 12-digit AWS account id")
         if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region):
             raise CommandError(f"--region {region!r} is not an AWS region name such as eu-west-1")
+        try:
+            services.require_postgresql()
+        except DomainError as error:
+            raise CommandError(error.message) from None
         connector, _ = QuickSightConnector.objects.get_or_create(account_id=account, region=region)
         bars: dict[str, tqdm] = {}
 
