@@ -602,42 +602,66 @@ def recommendations_compute(
     return matched
 
 
+FANOUT_CHUNK = 25  # products one fanned-out task re-matches (each task builds one pruning index)
+
+
 def recommendations_after_data_change(*, asset: Asset) -> int:
-    """After new data of `asset`: a new sample and profile; then the pairs that involve it are matched again (its
-    own candidates, it as a candidate of every other product, and the enriched views of the products related to
-    it, which carry its values). Idempotent: a second call for the same data matches nothing. Returns the pairs
-    matched."""
+    """After new data of `asset`: a new sample and profile, and its own candidates matched again here; then the
+    other products whose pairs involve it are matched again by Celery tasks fanned out in chunks of FANOUT_CHUNK
+    (`recommendations_others_task`): the products related to it in the knowledge graph in full (their enriched views
+    carry its values), and, against it only, those that could join with it (either way, as one pruning index says)
+    or that already list it. The rest would not list it anyway. Idempotent: a second call for the same data matches
+    nothing. Returns the pairs matched here; the tasks report theirs."""
+    from .tasks import recommendations_others_task
+
     before = DataSample.objects.filter(asset=asset).values_list("data_version", flat=True).first()
     sample = sample_refresh(asset=asset)
     if sample is None:
         return 0
     samples = _samples()
     graph_links = links()
-    matched = recommendations_compute(asset=asset, samples=samples, graph_links=graph_links)
-    key = str(asset.pk)
-    graph = knowledge.graph_build(graph_links)
-    related = {int(k) for k in knowledge.neighbourhood(graph, key, hops=hops_setting())}
-    others = (
-        DataSample.objects.filter(asset__kind__in=PRODUCT_KINDS)
-        .exclude(asset=asset)
-        .exclude(asset__status=AssetStatus.DELETED)
-        .select_related("asset")
-        .order_by("asset_id")
-    )
-    # One index prunes for every product. Only products that could join with this one (either way, as the index
-    # says) or that hold a row about it are matched again: the rest would not list it anyway.
     name_of = _names(samples)
     index = _candidate_index(samples, name_of)
+    matched = recommendations_compute(asset=asset, samples=samples, graph_links=graph_links, index=index)
+    key = str(asset.pk)
+    graph = knowledge.graph_build(graph_links)
+    related = {int(k) for k in knowledge.neighbourhood(graph, key, hops=hops_setting())} - {asset.pk}
     near = {int(k) for k, _ in index.query(key, samples.profile(key), k=4 * SHORTLIST, name=name_of[key])}
     listed = set(Recommendation.objects.filter(candidate=asset).values_list("asset_id", flat=True))
-    shared = {"samples": samples, "graph_links": graph_links, "index": index}
-    for other in others:
-        if other.asset_id in related:
-            matched += recommendations_compute(asset=other.asset, **shared)
-        elif other.asset_id in near or other.asset_id in listed:
-            matched += recommendations_compute(asset=other.asset, only=[asset.pk], **shared)
+    others = set(
+        DataSample.objects.filter(asset__kind__in=PRODUCT_KINDS, asset_id__in=related | near | listed)
+        .exclude(asset=asset)
+        .exclude(asset__status=AssetStatus.DELETED)
+        .values_list("asset_id", flat=True)
+    )
+    work = [(pk, pk in related) for pk in sorted(others)]
+    for start in range(0, len(work), FANOUT_CHUNK):
+        chunk = work[start : start + FANOUT_CHUNK]
+        recommendations_others_task.delay(
+            changed_id=asset.pk,
+            full_ids=[pk for pk, full in chunk if full],
+            partial_ids=[pk for pk, full in chunk if not full],
+        )
     if before == sample.data_version and matched:
         logger.info("recommendations of %s matched again for unchanged data: %s pairs", asset.pk, matched)
+    return matched
+
+
+def recommendations_others(*, changed_id: int, full_ids: list[int], partial_ids: list[int]) -> int:
+    """One fanned-out chunk of `recommendations_after_data_change`: re-matches `full_ids` in full and `partial_ids`
+    against the changed product only, with one pruning index for the chunk. Returns the pairs matched."""
+    samples = _samples()
+    if str(changed_id) not in samples.by_key:
+        return 0  # the changed product lost its data (or was deleted) since
+    shared = {"samples": samples, "graph_links": links(), "index": _candidate_index(samples)}
+    products = Asset.objects.in_bulk([*full_ids, *partial_ids])
+    matched = 0
+    for pk in full_ids:
+        if pk in products and str(pk) in samples.by_key:
+            matched += recommendations_compute(asset=products[pk], **shared)
+    for pk in partial_ids:
+        if pk in products and str(pk) in samples.by_key:
+            matched += recommendations_compute(asset=products[pk], only=[changed_id], **shared)
     return matched
 
 

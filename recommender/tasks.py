@@ -21,3 +21,9 @@ def sample_refresh_task(*, dataset_id: int, version: str | None = None) -> None:
 @shared_task(ignore_result=True)
 def recommendation_run_task(*, run_id: int) -> None:
     services.recommendation_run_execute(run_id=run_id)
+
+
+@shared_task(ignore_result=True)
+def recommendations_others_task(*, changed_id: int, full_ids: list[int], partial_ids: list[int]) -> None:
+    """A chunk of the products to match again after new data of `changed_id` (fanned out over the workers)."""
+    services.recommendations_others(changed_id=changed_id, full_ids=full_ids, partial_ids=partial_ids)

@@ -113,3 +113,25 @@ def test_new_data_of_a_product_recomputes_only_its_pairs(mesh, tmp_path):
     assert changed
     assert all(claim in (a, c) for a, c, _ in changed), changed
     assert DataSample.objects.get(asset=mesh["claim"]).snapshot_id == dataset.refreshes.first().snapshot_id
+
+
+def test_new_data_fans_the_other_products_out_over_tasks_in_chunks(mesh, monkeypatch):
+    from recommender import tasks
+
+    services.recommendations_compute_all()
+    monkeypatch.setattr(services, "FANOUT_CHUNK", 1)
+    chunks: list[dict] = []
+    run_chunk = tasks.recommendations_others_task.delay
+
+    def recording(**kwargs):
+        chunks.append(kwargs)
+        return run_chunk(**kwargs)
+
+    monkeypatch.setattr(tasks.recommendations_others_task, "delay", recording)
+    # when Claim's data changes (the same data again: the fan-out is decided before anything is matched)
+    services.recommendations_after_data_change(asset=mesh["claim"])
+    # then one task per product, each naming the changed product, and Customer (which lists Claim) among them
+    assert chunks and all(len(c["full_ids"]) + len(c["partial_ids"]) == 1 for c in chunks)
+    assert {c["changed_id"] for c in chunks} == {mesh["claim"].pk}
+    touched = {pk for c in chunks for pk in (*c["full_ids"], *c["partial_ids"])}
+    assert mesh["customer"].pk in touched and mesh["claim"].pk not in touched
