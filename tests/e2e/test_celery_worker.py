@@ -1,28 +1,14 @@
 """A real Celery worker on the Redis broker does the background work the API hands it."""
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from django.conf import settings
 
 from catalog import services
 from catalog.models import Asset, AssetView
 from catalog.tests.factories import UserFactory
-from config.celery_app import app
 
 from .processes import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def redis_worker():
-    assert settings.CELERY_BROKER_URL.startswith("redis://")
-    app.conf.task_always_eager = False
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10):
-            yield
-    finally:
-        app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
 
 
 def test_opening_an_asset_is_counted_by_the_worker(redis_worker, api):

@@ -2,14 +2,12 @@
 an import's progress and report, and each event's status once the worker has applied it."""
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from catalog.models import Asset
 from catalog.tests.factories import UserFactory
-from config.celery_app import app
 from ingestion import services
 from ingestion.models import ChangeEvent
 from ingestion.tests import bundles
@@ -18,17 +16,6 @@ from ingestion.tests.conftest import ACCOUNT, arn, cloudtrail
 from .processes import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def redis_worker():
-    assert settings.CELERY_BROKER_URL.startswith("redis://")
-    app.conf.task_always_eager = False
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10):
-            yield
-    finally:
-        app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
 
 
 def test_an_import_is_queued_and_run_by_the_worker(redis_worker, api):

@@ -2,28 +2,14 @@
 Stubber); the API shows its steps finishing and the copies land in the target folder."""
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from django.conf import settings
 
 from catalog.models import Asset
-from config.celery_app import app
 from promotions.tests import stubs
 from promotions.tests.world import bi_world
 
 from .processes import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def redis_worker():
-    assert settings.CELERY_BROKER_URL.startswith("redis://")
-    app.conf.task_always_eager = False
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10):
-            yield
-    finally:
-        app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
 
 
 def test_an_approved_promotion_is_run_by_the_worker(redis_worker, api, settings):

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from django.conf import settings
 
 from catalog.datasets import dataset_refresh_request
 from catalog.models import Dataset
-from config.celery_app import app
 from recommender.models import DataSample, Recommendation, RecommendationRun
 from recommender.tests.conftest import Mesh, mesh_build
 
@@ -21,17 +18,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def mesh(transactional_db, tmp_path) -> Mesh:
     """Built before the worker starts (its refreshes run eagerly), so the worker only gets what the test sends."""
     return mesh_build(tmp_path, (200, 30, 300))
-
-
-@pytest.fixture
-def redis_worker(mesh):
-    assert settings.CELERY_BROKER_URL.startswith("redis://")
-    app.conf.task_always_eager = False
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30):
-            yield
-    finally:
-        app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
 
 
 def test_the_worker_computes_a_queued_run_and_profiles_new_data(mesh, redis_worker, api):
