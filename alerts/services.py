@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, Window
 from django.db.models.functions import RowNumber
 from django.template.loader import render_to_string
@@ -30,6 +30,7 @@ from catalog import datasets as catalog_data
 from catalog import visuals
 from catalog.models import Dataset, Snapshot, Visual
 from catalog.security import data_access
+from config.db import rows_update
 from config.errors import DomainError
 from lineage.models import Edge
 
@@ -475,21 +476,8 @@ def _apply(items: list[tuple[Alert, Outcome | None, str]], version: DataVersion,
 
 
 def _alerts_save_state(alerts: list[Alert]) -> None:
-    """Saves ALERT_STATE_FIELDS of many alerts in one UPDATE ... FROM unnest(arrays). (bulk_update writes a CASE
-    with a branch per row for every field, so its cost grows with the square of the batch.)"""
-    meta = Alert._meta
-    fields = [meta.pk, *(meta.get_field(name) for name in ALERT_STATE_FIELDS)]
-    columns = [connection.ops.quote_name(field.column) for field in fields]
-    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
-    assignments = ", ".join(f"{column} = v.{column}" for column in columns[1:])
-    statement = (
-        f"UPDATE {connection.ops.quote_name(meta.db_table)} AS a SET {assignments} "
-        f"FROM unnest({arrays}) AS v({', '.join(columns)}) WHERE a.{columns[0]} = v.{columns[0]}"
-    )
-    # the attributes already hold what the fields save: ids, strings, numbers, aware datetimes and None
-    values = [[getattr(alert, field.attname) for alert in alerts] for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(statement, values)
+    """Saves ALERT_STATE_FIELDS of many alerts in one statement."""
+    rows_update(alerts, ALERT_STATE_FIELDS)
 
 
 def _notify(emails: list[_Email], version: DataVersion) -> None:

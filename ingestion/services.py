@@ -30,6 +30,7 @@ from redis.exceptions import RedisError
 
 from catalog.choices import KINDS_WITH_COLUMNS, ChangeSource
 from catalog.models import Asset
+from config.db import rows_update
 from config.errors import DomainError
 
 from .changes import AssetChange, ParseError, Plan, Ref
@@ -750,7 +751,7 @@ def events_apply(*, limit: int = APPLY_BATCH, wait: bool = True) -> int:
     now = timezone.now()
     for event in events:
         event.updated_at = now
-    ChangeEvent.objects.bulk_update(events, ["status", "reason", "asset_ids", "updated_at"])
+    rows_update(events, ["status", "reason", "asset_ids", "updated_at"])
     return len(events)
 
 
