@@ -25,9 +25,7 @@ def rows_update(objects: Sequence[models.Model], fields: Sequence[str]) -> int:
         f"UPDATE {connection.ops.quote_name(meta.db_table)} AS t SET {assignments} "
         f"FROM unnest({arrays}) AS v({', '.join(names)}) WHERE t.{names[0]} = v.{names[0]}"
     )
-    values = [
-        [field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objects] for field in columns
-    ]
+    values = [[field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objects] for field in columns]
     with connection.cursor() as cursor:
         cursor.execute(statement, values)
         return cursor.rowcount

@@ -241,10 +241,27 @@ def _edges(
                 wanted[(change.ref, kind)] = (previous[0] + sources, previous[1], when)
     if not wanted:
         return
-    target_ids = {assets[ref].pk for ref, _ in wanted}
+    # Replacing a target's sources needs all its open edges (to end the others); adding sources only needs to know
+    # which of those edges are open already (a job that has read hundreds of tables is not loaded for every run).
+    exact_targets = {assets[ref].pk for (ref, _), (_, exact, _) in wanted.items() if exact}
+    additions = {
+        (assets[source].pk, assets[ref].pk, kind)
+        for (ref, kind), (sources, exact, _) in wanted.items()
+        if not exact
+        for source in sources
+    }
     open_edges: dict[tuple[int, str], dict[int, Edge]] = defaultdict(dict)
-    for edge in Edge.objects.filter(target_id__in=target_ids, valid_to__isnull=True):
+    for edge in Edge.objects.filter(target_id__in=exact_targets, valid_to__isnull=True):
         open_edges[(edge.target_id, edge.kind)][edge.source_id] = edge
+    present: set[tuple[int, int, str]] = set()
+    if additions:
+        present = set(
+            Edge.objects.filter(
+                target_id__in={target for _, target, _ in additions},
+                source_id__in={source for source, _, _ in additions},
+                valid_to__isnull=True,
+            ).values_list("source_id", "target_id", "kind")
+        )
     now = timezone.now()
     new: list[lineage_services.EdgeSpec] = []
     ends: list[tuple[Edge, datetime]] = []
@@ -262,7 +279,7 @@ def _edges(
         for source_ref in sources:
             source = assets[source_ref]
             key = (source.pk, target.pk, kind)
-            if source.pk in current or source.pk == target.pk or key in seen:
+            if source.pk in current or key in present or source.pk == target.pk or key in seen:
                 continue
             seen.add(key)
             new.append(lineage_services.EdgeSpec(source=source, target=target, kind=kind, valid_from=begins))

@@ -525,9 +525,10 @@ _enqueue_checked_at = 0.0
 
 
 def _apply_enqueue(*, force: bool = False) -> None:
-    """Queues the apply task unless one is queued already (a flag in the cache). Within one process the flag is
-    asked at most every ENQUEUE_CHECK_SECONDS: under load the next request asks again, and the beat sweep applies
-    whatever the last burst left."""
+    """Queues the apply task, to start INGESTION_APPLY_DELAY_SECONDS later, unless one is queued already (a flag in
+    the cache, cleared when the run starts): under load each run then takes the events of that interval as one
+    batch. Within one process the flag is asked at most every ENQUEUE_CHECK_SECONDS: under load the next request
+    asks again, and the beat sweep applies whatever the last burst left."""
     global _enqueue_checked_at
     from .tasks import events_apply_task
 
@@ -540,7 +541,7 @@ def _apply_enqueue(*, force: bool = False) -> None:
     except RedisError:  # without the flag, queue anyway: applying twice at once is safe, only wasteful
         first = True
     if first:
-        events_apply_task.delay()
+        events_apply_task.apply_async(countdown=settings.INGESTION_APPLY_DELAY_SECONDS)
 
 
 def events_apply_pending(*, seconds: float = 10.0, batch: int = APPLY_BATCH, wait: bool = True) -> int:

@@ -170,6 +170,9 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Change events are applied by a Celery task; set to apply them within the receiving request instead (tests).
 INGESTION_APPLY_INLINE = env.bool("INGESTION_APPLY_INLINE", default=False)
+# A run of the apply task starts this long after the first event that queued it, so that under load one run takes
+# a batch of events rather than one each (what an event waits before it is applied, at most).
+INGESTION_APPLY_DELAY_SECONDS = env.float("INGESTION_APPLY_DELAY_SECONDS", default=0.25)
 # How often the fixed sweeps run (seconds). Each sweep claims its work in the database, so running them more often,
 # or from two beat processes at once, never does the same work twice.
 CARTOGRAPH_REFRESH_SWEEP_SECONDS = env.float("CARTOGRAPH_REFRESH_SWEEP_SECONDS", default=60.0)
