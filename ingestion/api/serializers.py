@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from ingestion.choices import EventAnswer, SourceKind
+from ingestion.choices import SourceKind
 from ingestion.models import ChangeEvent, EventSource, ImportJob
 
 
@@ -29,19 +29,6 @@ class ChangeEventDetailSerializer(ChangeEventSerializer):
     class Meta(ChangeEventSerializer.Meta):
         fields = [*ChangeEventSerializer.Meta.fields, "payload"]
         read_only_fields = fields
-
-
-class EventReceivedSerializer(serializers.Serializer):
-    id = serializers.IntegerField(help_text="the stored event; its status shows once it is applied")
-    event_key = serializers.CharField()
-    status = serializers.ChoiceField(choices=EventAnswer.choices)
-    reason = serializers.CharField(allow_blank=True)
-
-
-class EventsReceivedSerializer(serializers.Serializer):
-    received = serializers.IntegerField()
-    counts = serializers.DictField(child=serializers.IntegerField(), help_text="events per answer")
-    events = EventReceivedSerializer(many=True)
 
 
 class EventSourceSerializer(serializers.ModelSerializer):
@@ -102,8 +89,3 @@ class ImportCreateSerializer(serializers.Serializer):
     bundle = serializers.FileField(
         required=False, help_text="the bundle as a JSON file (multipart); or send the bundle as the JSON body"
     )
-
-
-class OpenLineageResultSerializer(serializers.Serializer):
-    id = serializers.IntegerField(help_text="the stored event; its status shows once it is applied")
-    status = serializers.ChoiceField(choices=EventAnswer.choices, help_text="accepted or duplicate")

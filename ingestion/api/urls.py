@@ -1,6 +1,8 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from ingestion import receive
+
 from . import views
 
 router = DefaultRouter()
@@ -9,8 +11,8 @@ router.register("event-sources", views.EventSourceViewSet, basename="event-sourc
 router.register("imports", views.ImportJobViewSet, basename="import-job")
 
 urlpatterns = [
-    path("events/", views.EventsReceiveApi.as_view(), name="events-receive"),
+    path("events/", receive.events_view, name="events-receive"),
     # no trailing slash: the path OpenLineage clients post to (api/v1/lineage), as on Marquez
-    path("lineage", views.OpenLineageApi.as_view(), name="openlineage"),
+    path("lineage", receive.openlineage_view, name="openlineage"),
     *router.urls,
 ]

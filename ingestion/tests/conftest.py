@@ -88,3 +88,26 @@ def native(detail_type: str, detail: dict, *, event_id: str, resources: list[str
 def apply_inline(settings):
     """Events are applied within the receiving request here; tests/e2e applies them with a real Celery worker."""
     settings.INGESTION_APPLY_INLINE = True
+
+
+@pytest.fixture
+def app_server(transactional_db):
+    """The production WSGI application (config.wsgi: Django's handler with the receiving endpoints' direct route)
+    served over HTTP on a free port, so clients talk to exactly what gunicorn serves."""
+    import threading
+
+    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+
+    from config.wsgi import application
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=False)
+    server.set_app(application)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()

@@ -88,8 +88,8 @@ def ol_token(transactional_db):
 
 
 @pytest.mark.parametrize("compression", [None, HttpCompression.GZIP], ids=["plain", "gzip"])
-def test_the_openlineage_python_client_posts_run_events_that_become_lineage(live_server, ol_token, compression):
-    client = client_for(live_server.url, ol_token, compression=compression)
+def test_the_openlineage_python_client_posts_run_events_that_become_lineage(app_server, ol_token, compression):
+    client = client_for(app_server, ol_token, compression=compression)
     run_id = str(uuid.uuid4())
     # when
     client.emit(run_event(run_id, RunState.START))
@@ -123,8 +123,8 @@ def test_the_openlineage_python_client_posts_run_events_that_become_lineage(live
     ]
 
 
-def test_a_dataset_event_fills_the_dataset_schema(live_server, ol_token):
-    client = client_for(live_server.url, ol_token)
+def test_a_dataset_event_fills_the_dataset_schema(app_server, ol_token):
+    client = client_for(app_server, ol_token)
     event = DatasetEvent(
         eventTime="2026-03-01T12:00:00+00:00",
         producer=PRODUCER,
@@ -135,8 +135,8 @@ def test_a_dataset_event_fills_the_dataset_schema(live_server, ol_token):
     assert list(asset.columns.values_list("name", flat=True)) == ["ts", "kind"]
 
 
-def test_the_client_fails_loudly_on_a_wrong_token(live_server, ol_token):
-    client = client_for(live_server.url, "cgi_wrong")
+def test_the_client_fails_loudly_on_a_wrong_token(app_server, ol_token):
+    client = client_for(app_server, "cgi_wrong")
     with pytest.raises(requests.HTTPError) as raised:
         client.emit(run_event(str(uuid.uuid4())))
     assert raised.value.response.status_code == 401
@@ -199,7 +199,7 @@ def test_gzip_and_garbage_bodies(db):
     assert "not valid gzip" in response.json()["detail"]
 
 
-def test_concurrent_events_about_the_same_new_datasets_all_apply(live_server, ol_token):
+def test_concurrent_events_about_the_same_new_datasets_all_apply(app_server, ol_token):
     """Requests racing to create the same assets: the loser applies its event again once the winner committed."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -209,7 +209,7 @@ def test_concurrent_events_about_the_same_new_datasets_all_apply(live_server, ol
         event["inputs"] = [{"namespace": "pg", "name": "shared.orders"}, {"namespace": "pg", "name": "shared.items"}]
         event["outputs"] = [{"namespace": "pg", "name": "shared.mart"}]
         response = requests.post(
-            f"{live_server.url}/api/v1/lineage", json=event, headers={"Authorization": f"Bearer {ol_token}"}, timeout=60
+            f"{app_server}/api/v1/lineage", json=event, headers={"Authorization": f"Bearer {ol_token}"}, timeout=60
         )
         return response.status_code
 
