@@ -13,14 +13,14 @@ What it does, in order:
    the load and rebuilt afterwards; `search_vector` is filled by running the application's own
    `catalog.services.SEARCH_VECTOR_SQL` once over every id. Then VACUUM FULL (the UPDATE leaves a dead copy of
    every row), ANALYZE and a CHECKPOINT, so the timings do not pay for the load.
-3. Starts gunicorn with the production settings on a free port, signs in with API tokens as a staff user and as
-   an analyst (a non-staff user whose group has grants on three domains and a few assets), warms up, then
-   times the filtered list, search, detail and every report as both users over one keep-alive connection.
-4. Prints the figures as JSON on stdout (progress goes to stderr), stops gunicorn and, unless --keep, drops the
+3. Starts the web server (granian) with the production settings on a free port, signs in with API tokens as a
+   staff user and as an analyst (a non-staff user whose group has grants on three domains and a few assets), warms
+   up, then times the filtered list, search, detail and every report as both users over one keep-alive connection.
+4. Prints the figures as JSON on stdout (progress goes to stderr), stops the web server and, unless --keep, drops the
    database; on Ctrl-C too. A database this script did not create is never dropped.
 
 Targets (p95 per endpoint and user): filtered list 50 ms, search 150 ms, detail 20 ms, each report 500 ms.
-Needs only what requirements.txt installs (psycopg 3, gunicorn, redis) and the standard library.
+Needs only what requirements.txt installs (psycopg 3, granian, redis) and the standard library.
 """
 
 from __future__ import annotations
@@ -733,7 +733,8 @@ def redis_reachable(url: str) -> bool:
 
 
 class Server:
-    """gunicorn with the production settings, in its own process group so Ctrl-C reaches only this script."""
+    """The production web server (granian, WSGI) with the production settings, in its own process group so Ctrl-C
+    reaches only this script."""
 
     def __init__(self, *, env: dict[str, str], workers: int, threads: int, log_path: Path) -> None:
         self.port = free_port()
@@ -742,14 +743,14 @@ class Server:
         command = [
             sys.executable,
             "-m",
-            "gunicorn",
+            "granian",
+            "--interface=wsgi",
             "config.wsgi:application",
-            f"--bind=127.0.0.1:{self.port}",
+            "--host=127.0.0.1",
+            f"--port={self.port}",
             f"--workers={workers}",
-            "--worker-class=gthread",  # the sync worker closes every connection; gthread keeps it alive
-            f"--threads={threads}",
-            "--keep-alive=120",
-            "--timeout=300",
+            f"--blocking-threads={threads}",  # the threads of each worker that run Django
+            "--no-ws",
             "--log-level=warning",
         ]
         self.process = subprocess.Popen(
@@ -804,7 +805,7 @@ def wait_until_ready(server: Server, token: str, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {server.process.returncode}:\n{server.log_tail()}")
+            raise SystemExit(f"the web server exited with {server.process.returncode}:\n{server.log_tail()}")
         try:
             client = Client(server.port, token)
             status, body, _ = client.get("/api/v1/reports/")
@@ -814,7 +815,7 @@ def wait_until_ready(server: Server, token: str, timeout: float = 90) -> None:
             raise SystemExit(f"GET /api/v1/reports/ answered {status}: {body[:500]!r}\n{server.log_tail()}")
         except OSError:
             time.sleep(0.3)
-    raise SystemExit(f"gunicorn did not answer within {timeout:.0f} s:\n{server.log_tail()}")
+    raise SystemExit(f"the web server did not answer within {timeout:.0f} s:\n{server.log_tail()}")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1073,8 +1074,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=os.environ.get("BENCHMARK_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
         help="server to use, as a URL of its maintenance database (env BENCHMARK_POSTGRES_URL)",
     )
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (default 3)")
-    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker (default 2)")
+    parser.add_argument("--workers", type=int, default=3, help="web server workers (default 3)")
+    parser.add_argument("--threads", type=int, default=2, help="threads per web server worker (default 2)")
     parser.add_argument(
         "--views",
         choices=("async", "sync", "auto"),
@@ -1173,9 +1174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             env={**env, "DATABASE_URL": db.url()},
             workers=args.workers,
             threads=args.threads,
-            log_path=workdir / "gunicorn.log",
+            log_path=workdir / "web.log",
         )
-        log(f"Starting gunicorn on port {server.port} ...")
+        log(f"Starting the web server on port {server.port} ...")
         wait_until_ready(server, tokens["staff"])
         results: dict[str, dict[str, Any]] = {}
         checks: dict[str, Any] = {}
@@ -1215,7 +1216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "load": load,
             "server": {
                 "settings": "config.settings.production",
-                "gunicorn": f"{args.workers} workers x {args.threads} threads (gthread)",
+                "server": f"granian, {args.workers} workers x {args.threads} threads",
                 "views_recorded": "through Celery on Redis" if views == "async" else "in the request",
             },
             "requests_per_endpoint_and_user": args.requests,
@@ -1238,7 +1239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         if server is not None:
-            log("Stopping gunicorn.")
+            log("Stopping the web server.")
             server.stop()
         if celery_before is not None:
             celery_keys_remove(args.redis, celery_before)

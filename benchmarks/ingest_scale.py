@@ -1,6 +1,6 @@
 #!/usr/bin/env python
-"""Ingestion at scale: change events and OpenLineage events posted over HTTP to gunicorn + PostgreSQL from a second
-process, and a bulk import of a large Describe* bundle run by a real Celery worker.
+"""Ingestion at scale: change events and OpenLineage events posted over HTTP to the web server (granian) +
+PostgreSQL from a second process, and a bulk import of a large Describe* bundle run by a real Celery worker.
 
     python benchmarks/ingest_scale.py [--seconds 30] [--clients 8] [--bundle-assets 50000]
                                       [--workers 2] [--threads 4] [--database cartograph_ingest_bench] [--keep]
@@ -9,7 +9,7 @@ What it does, in order:
 
 1. Creates a scratch database and runs `manage.py migrate` on it; creates an administrator with an API token and
    two event sources (QuickSight and OpenLineage) through the application's own services.
-2. Starts gunicorn (production settings) and a Celery worker on Redis.
+2. Starts the web server (granian, production settings) and a Celery worker on Redis.
 3. Events: a second process opens --clients keep-alive connections and, for --seconds, posts one event per request:
    half OpenLineage RunEvents (START/COMPLETE of jobs reading and writing a pool of datasets, with schema and column
    lineage facets), half EventBridge events carrying CloudTrail records (CreateDashboard / UpdateDashboard with a
@@ -201,19 +201,23 @@ def requests_prepare(port: int, tokens: dict[str, str], count: int, client: int)
     return out
 
 
-def _response_read(sock: socket.socket, buffer: bytearray) -> tuple[int, bytes]:
-    """One HTTP/1.1 response with a Content-Length (what the server sends here): (status, body)."""
+def _response_read(sock: socket.socket, buffer: bytearray) -> tuple[int, bytes, bool]:
+    """One HTTP/1.1 response with a Content-Length (what the server sends here): (status, body, whether the server
+    closes the connection after it)."""
     while (end := buffer.find(b"\r\n\r\n")) < 0:
         chunk = sock.recv(65536)
         if not chunk:
             raise ConnectionError("the server closed the connection")
         buffer += chunk
     head = bytes(buffer[:end]).decode("latin-1").split("\r\n")
-    length = 0
+    length, closing = 0, False
     for line in head[1:]:
         name, _, value = line.partition(":")
-        if name.strip().lower() == "content-length":
+        name = name.strip().lower()
+        if name == "content-length":
             length = int(value)
+        elif name == "connection":
+            closing = value.strip().lower() == "close"
     while len(buffer) < end + 4 + length:
         chunk = sock.recv(65536)
         if not chunk:
@@ -221,13 +225,18 @@ def _response_read(sock: socket.socket, buffer: bytearray) -> tuple[int, bytes]:
         buffer += chunk
     body = bytes(buffer[end + 4 : end + 4 + length])
     del buffer[: end + 4 + length]
-    return int(head[0].split()[1]), body
+    return int(head[0].split()[1]), body, closing
+
+
+def _connect(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
 
 
 def _sender(port: int, requests: list[bytes], seconds: float, out: list[Any]) -> None:
     """Posts the prepared requests one at a time on one keep-alive connection until `seconds` have passed."""
-    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock = _connect(port)
     buffer = bytearray()
     latencies: list[float] = []
     statuses: Counter[str] = Counter()
@@ -238,8 +247,11 @@ def _sender(port: int, requests: list[bytes], seconds: float, out: list[Any]) ->
         now = datetime.now(UTC).isoformat(timespec="microseconds").encode()
         t0 = time.perf_counter()
         sock.sendall(request.replace(PLACEHOLDER_BYTES, now))
-        status, data = _response_read(sock, buffer)
+        status, data, closing = _response_read(sock, buffer)
         latencies.append((time.perf_counter() - t0) * 1000)
+        if closing:  # the server does not keep this connection alive: the next request goes on a new one
+            sock.close()
+            sock = _connect(port)
         if status >= 300:
             statuses[f"http {status}"] += 1
         elif request.startswith(b"POST /api/v1/lineage"):
@@ -485,8 +497,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--import-timeout", type=float, default=1800.0, help="give up on an import after (s)")
     # 2 x 4 for 2 cores: the request path is CPU-bound Python; more processes than cores only contend with PostgreSQL,
     # the Celery worker and the load generator (measured: 2x4 ~430 events/s, 3x4 ~280, 4x2 ~105 on the same machine)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
+    parser.add_argument("--workers", type=int, default=2, help="web server workers (default 2)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per web server worker (default 4)")
     parser.add_argument("--database", default="cartograph_ingest_bench", help="name of the scratch database")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument(
@@ -538,7 +550,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if setup.returncode != 0:
             raise SystemExit(setup.stderr)
         tokens = json.loads(setup.stdout.strip().splitlines()[-1])
-        server = Server(env=env, workers=args.workers, threads=args.threads, log_path=workdir / "gunicorn.log")
+        server = Server(env=env, workers=args.workers, threads=args.threads, log_path=workdir / "web.log")
         worker_log = (workdir / "worker.log").open("w")
         worker = subprocess.Popen(
             [
@@ -560,7 +572,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        log(f"gunicorn on port {server.port}, {args.workers} workers x {args.threads} threads; waiting ...")
+        log(f"web server on port {server.port}, {args.workers} workers x {args.threads} threads; waiting ...")
         deadline = time.monotonic() + 90
         while True:
             try:
@@ -571,7 +583,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             except OSError:
                 pass
             if time.monotonic() > deadline or server.process.poll() is not None:
-                raise SystemExit(f"gunicorn did not start:\n{server.log_tail()}")
+                raise SystemExit(f"the web server did not start:\n{server.log_tail()}")
             time.sleep(0.5)
 
         log(f"Events: {args.clients} connections from a second process for {args.seconds:.0f} s ...")

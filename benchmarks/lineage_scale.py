@@ -37,9 +37,9 @@ What it does, in order:
    same depth, cap and order, then the edges among the nodes and their degrees; `descendants` for the closure;
    rewriting the same created_from edges for the release) and the ratio ours / networkx. The node sets are
    checked to be the same.
-4. Starts gunicorn with the production settings and times one-hop, depth-5 and impact over HTTP with a staff
-   token, to show the API's overhead.
-5. Prints JSON on stdout (progress on stderr), stops gunicorn and, unless --keep, drops the database.
+4. Starts the web server (granian) with the production settings and times one-hop, depth-5 and impact over HTTP
+   with a staff token, to show the API's overhead.
+5. Prints JSON on stdout (progress on stderr), stops the web server and, unless --keep, drops the database.
 
 Before measuring it waits (up to --load-wait seconds) until the 1-minute load average is below --max-load, and
 records the load average. Targets (PostgreSQL, this machine): one-hop p95 <= 20 ms, depth-5 capped p95 <= 150 ms,
@@ -1058,8 +1058,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=os.environ.get("BENCHMARK_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
         help="server to use, as a URL of its maintenance database (env BENCHMARK_POSTGRES_URL)",
     )
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
-    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker (default 2)")
+    parser.add_argument("--workers", type=int, default=2, help="web server workers (default 2)")
+    parser.add_argument("--threads", type=int, default=2, help="threads per web server worker (default 2)")
     parser.add_argument("--max-load", type=float, default=1.5, help="wait for a 1-minute load average below this")
     parser.add_argument("--load-wait", type=float, default=900, help="longest wait for it, in seconds (900)")
     parser.add_argument("--seed", type=int, default=20240601, help="random seed of the synthetic catalog")
@@ -1161,8 +1161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         connections.close_all()
 
         tokens = tokens_read(db)
-        server = Server(env=env, workers=args.workers, threads=args.threads, log_path=workdir / "gunicorn.log")
-        log(f"Starting gunicorn on port {server.port} ...")
+        server = Server(env=env, workers=args.workers, threads=args.threads, log_path=workdir / "web.log")
+        log(f"Starting the web server on port {server.port} ...")
         wait_until_ready(server, tokens["staff"])
         client = Client(server.port, tokens["staff"])
         log("Over HTTP ...")
@@ -1232,7 +1232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "measured_in_process": "lineage selectors and services called in this process (production settings)",
             "server": {
                 "settings": "config.settings.production",
-                "gunicorn": f"{args.workers} workers x {args.threads} threads (gthread)",
+                "server": f"granian, {args.workers} workers x {args.threads} threads",
             },
             "targets_ms": {
                 "one_hop_p95": TARGETS_MS["one_hop"],
@@ -1252,7 +1252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         if server is not None:
-            log("Stopping gunicorn.")
+            log("Stopping the web server.")
             server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
         if not args.keep and db.comment() is not None:
