@@ -126,18 +126,24 @@ def _assets_create(creations: dict[Ref, AssetChange], *, actor: AbstractBaseUser
 
 
 def plans_apply_bulk(
-    *, plans: list[Plan], actor: AbstractBaseUser | None, via: str, at: datetime | None = None
+    *,
+    plans: list[Plan],
+    actor: AbstractBaseUser | None,
+    via: str,
+    at: datetime | None = None,
+    assets: dict[Ref, Asset] | None = None,
 ) -> BulkResult:
-    """Applies plans together; new edges begin at the plan's time (an event's), else `at`, else now. Raises
-    DomainError (or a database error) when any part is refused; an import then applies its plans one by one to find
-    the bad item."""
+    """Applies plans together; new edges begin at the plan's time (an event's), else `at`, else now. `assets` are
+    those the caller has read already (by reference; the dict is updated). Raises DomainError (or a database error)
+    when any part is refused; an import then applies its plans one by one to find the bad item."""
     from .services import _attribute_update, _columns_target, _fetch, _refs_of
 
     result = BulkResult()
     refs: set[Ref] = set()
     for plan in plans:
         refs |= _refs_of(plan)
-    assets = _fetch(refs)
+    assets = assets if assets is not None else {}
+    assets.update(_fetch(refs - set(assets)))
     creations = _creations(plans, assets)
     if creations:
         assets.update(_assets_create(creations, actor=actor, via=via))

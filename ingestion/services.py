@@ -167,7 +167,8 @@ def _fetch(refs: Iterable[Ref]) -> dict[Ref, Asset]:
     q = Q()
     for kind, ids in by_kind.items():
         q |= Q(kind=kind, external_id__in=ids)
-    return {(a.kind, a.external_id): a for a in Asset.objects.filter(q)}
+    # the search document is written by SQL and never read here: not loading it halves what each row carries
+    return {(a.kind, a.external_id): a for a in Asset.objects.filter(q).defer("search_vector")}
 
 
 def _refs_of(plan: Plan) -> set[Ref]:
@@ -649,13 +650,13 @@ def _round_apply(round_: list[tuple[ChangeEvent, Plan]]) -> bool:
     (with nothing written) when any part is refused, so that the caller applies them one by one."""
     from .bulk import plans_apply_bulk
 
-    existing = _fetch(change.ref for _, plan in round_ for change in plan.assets)
-    _lock(asset_ids=[a.pk for a in existing.values()])
-    states = dict(
-        AssetEventState.objects.filter(asset_id__in=[a.pk for a in existing.values()]).values_list(
-            "asset_id", "last_event_at"
-        )
-    )
+    refs: set[Ref] = set()
+    for _, plan in round_:
+        refs |= _refs_of(plan)
+    existing = _fetch(refs)  # every asset the round names, handed on to the writer below
+    changed = [existing[ref].pk for ref in {c.ref for _, plan in round_ for c in plan.assets} if ref in existing]
+    _lock(asset_ids=changed)
+    states = dict(AssetEventState.objects.filter(asset_id__in=changed).values_list("asset_id", "last_event_at"))
     lives: list[tuple[ChangeEvent, Plan, Plan, list[str]]] = []
     for event, plan in round_:
         stale: list[str] = []
@@ -678,7 +679,9 @@ def _round_apply(round_: list[tuple[ChangeEvent, Plan]]) -> bool:
         lives.append((event, plan, live, stale))
     try:
         with transaction.atomic():
-            done = plans_apply_bulk(plans=[live for _, _, live, _ in lives], actor=None, via=ChangeSource.EVENT)
+            done = plans_apply_bulk(
+                plans=[live for _, _, live, _ in lives], actor=None, via=ChangeSource.EVENT, assets=dict(existing)
+            )
             newest: dict[int, datetime] = {}
             for _, _, live, _ in lives:
                 if live.at is None:
