@@ -93,6 +93,23 @@ class AssetEventState(models.Model):
         return f"{self.asset_id} at {self.last_event_at.isoformat()}"
 
 
+class MembershipEventState(models.Model):
+    """The time of the newest event applied to one folder membership (added or taken out), so that a late delivery
+    of an older one cannot add back a member that was taken out, or take out one added since."""
+
+    folder = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="+")
+    last_event_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["folder", "member"], name="membership_event_state_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} in {self.folder_id} at {self.last_event_at.isoformat()}"
+
+
 class ImportJob(models.Model):
     """One bulk import of a bundle of QuickSight Describe* outputs, run by Celery, with progress and a report.
 

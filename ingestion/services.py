@@ -33,10 +33,18 @@ from catalog.models import Asset
 from config.db import rows_update
 from config.errors import DomainError
 
-from .changes import AssetChange, ParseError, Plan, Ref
+from .changes import AssetChange, Membership, ParseError, Plan, Ref
 from .choices import EventAnswer, EventFormat, EventStatus, ImportStatus, ItemOutcome
 from .events import envelope_key_fallback, envelope_plan, envelope_read
-from .models import AssetEventState, ChangeEvent, EventSource, ImportedItem, ImportJob, JoinEvidence
+from .models import (
+    AssetEventState,
+    ChangeEvent,
+    EventSource,
+    ImportedItem,
+    ImportJob,
+    JoinEvidence,
+    MembershipEventState,
+)
 from .quicksight import UnknownEvent, arn_id, fingerprint
 from .signals import join_observed
 
@@ -229,16 +237,14 @@ def plan_apply(*, plan: Plan, actor: AbstractBaseUser | None, via: str, at: date
     at = at or plan.at
     result = ApplyResult(notes=list(plan.notes))
     applied = list(plan.assets)
+    memberships = list(plan.memberships)
     if at is not None:
-        existing = _fetch(c.ref for c in plan.assets)
+        existing = _fetch({c.ref for c in plan.assets} | _membership_refs(plan.memberships))
         # events for the same asset arriving together are applied one after the other (locks taken in id order,
         # so two events never wait for each other crosswise), each seeing the other's event time
-        _lock(asset_ids=[a.pk for a in existing.values()])
-        states = dict(
-            AssetEventState.objects.filter(asset_id__in=[a.pk for a in existing.values()]).values_list(
-                "asset_id", "last_event_at"
-            )
-        )
+        changed = [existing[c.ref].pk for c in plan.assets if c.ref in existing]
+        _lock(asset_ids=changed)
+        states = dict(AssetEventState.objects.filter(asset_id__in=changed).values_list("asset_id", "last_event_at"))
         applied = []
         for change in plan.assets:
             asset = existing.get(change.ref)
@@ -246,13 +252,17 @@ def plan_apply(*, plan: Plan, actor: AbstractBaseUser | None, via: str, at: date
                 result.stale.append(f"{change.ref[1]} changed at {states[asset.pk].isoformat()}, after this event")
             else:
                 applied.append(change)
+        memberships, stale = _memberships_fresh(
+            plan.memberships, at=at, assets=existing, states=_membership_states(plan.memberships, existing)
+        )
+        result.stale += stale
     # what stale changes would have touched is left alone
     stale_refs = {c.ref for c in plan.assets} - {c.ref for c in applied}
     live = Plan(
         at=plan.at,
         assets=applied,
         column_links=[link for link in plan.column_links if link.target not in stale_refs],
-        memberships=[m for m in plan.memberships if not {m.folder, m.member} & stale_refs],
+        memberships=[m for m in memberships if not {m.folder, m.member} & stale_refs],
         joins=[join for join in plan.joins if join.dataset not in stale_refs],
         exact_folders=[ref for ref in plan.exact_folders if ref not in stale_refs],
     )
@@ -264,7 +274,75 @@ def plan_apply(*, plan: Plan, actor: AbstractBaseUser | None, via: str, at: date
         result.first = done.ids[applied[0].ref]
     if at is not None:
         _states_advance(asset_ids=[done.ids[c.ref] for c in applied if c.ref in done.ids], at=at)
+        _membership_states_advance(newest=_membership_times([live], done.ids))
     return result
+
+
+def _membership_refs(memberships: Iterable[Membership]) -> set[Ref]:
+    return {ref for m in memberships for ref in (m.folder, m.member)}
+
+
+def _membership_states(memberships: list[Membership], assets: dict[Ref, Asset]) -> dict[tuple[int, int], datetime]:
+    """The newest applied event time of each of these (catalogued) folder memberships."""
+    pairs = {
+        (assets[m.folder].pk, assets[m.member].pk) for m in memberships if m.folder in assets and m.member in assets
+    }
+    if not pairs:
+        return {}
+    rows = MembershipEventState.objects.filter(
+        folder_id__in={f for f, _ in pairs}, member_id__in={m for _, m in pairs}
+    ).values_list("folder_id", "member_id", "last_event_at")
+    return {(folder, member): at for folder, member, at in rows if (folder, member) in pairs}
+
+
+def _memberships_fresh(
+    memberships: list[Membership],
+    *,
+    at: datetime,
+    assets: dict[Ref, Asset],
+    states: dict[tuple[int, int], datetime],
+) -> tuple[list[Membership], list[str]]:
+    """The memberships an event of time `at` may still change, and why each of the others is stale."""
+    fresh: list[Membership] = []
+    stale: list[str] = []
+    for m in memberships:
+        folder, member = assets.get(m.folder), assets.get(m.member)
+        newest = states.get((folder.pk, member.pk)) if folder is not None and member is not None else None
+        if newest is not None and newest > at:
+            stale.append(f"{m.member[1]} in {m.folder[1]} changed at {newest.isoformat()}, after this event")
+        else:
+            fresh.append(m)
+    return fresh, stale
+
+
+def _membership_times(plans: list[Plan], ids: dict[Ref, int]) -> dict[tuple[int, int], datetime]:
+    """(folder id, member id) -> the newest event time among the plans' memberships."""
+    newest: dict[tuple[int, int], datetime] = {}
+    for plan in plans:
+        for m in plan.memberships if plan.at is not None else []:
+            if m.folder in ids and m.member in ids:
+                pair = (ids[m.folder], ids[m.member])
+                if pair not in newest or newest[pair] < plan.at:
+                    newest[pair] = plan.at
+    return newest
+
+
+def _membership_states_advance(*, newest: dict[tuple[int, int], datetime]) -> None:
+    """Remembers each membership's newest applied event time (never moving a newer time back)."""
+    if not newest:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO ingestion_membershipeventstate (folder_id, member_id, last_event_at, created_at, updated_at)
+            SELECT u.f, u.m, u.at, now(), now()
+            FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[]) AS u(f, m, at)
+            ON CONFLICT (folder_id, member_id) DO UPDATE
+            SET last_event_at = GREATEST(ingestion_membershipeventstate.last_event_at, EXCLUDED.last_event_at),
+                updated_at = now()
+            """,
+            [[f for f, _ in newest], [m for _, m in newest], list(newest.values())],
+        )
 
 
 def _lock(*, asset_ids: list[int]) -> None:
@@ -657,6 +735,7 @@ def _round_apply(round_: list[tuple[ChangeEvent, Plan]]) -> bool:
     changed = [existing[ref].pk for ref in {c.ref for _, plan in round_ for c in plan.assets} if ref in existing]
     _lock(asset_ids=changed)
     states = dict(AssetEventState.objects.filter(asset_id__in=changed).values_list("asset_id", "last_event_at"))
+    pair_states = _membership_states([m for _, plan in round_ for m in plan.memberships], existing)
     lives: list[tuple[ChangeEvent, Plan, Plan, list[str]]] = []
     for event, plan in round_:
         stale: list[str] = []
@@ -667,12 +746,16 @@ def _round_apply(round_: list[tuple[ChangeEvent, Plan]]) -> bool:
                 stale.append(f"{change.ref[1]} changed at {states[asset.pk].isoformat()}, after this event")
             else:
                 applied.append(change)
+        memberships = plan.memberships
+        if plan.at is not None:
+            memberships, late = _memberships_fresh(memberships, at=plan.at, assets=existing, states=pair_states)
+            stale += late
         stale_refs = {c.ref for c in plan.assets} - {c.ref for c in applied}
         live = Plan(
             at=plan.at,
             assets=applied,
             column_links=[link for link in plan.column_links if link.target not in stale_refs],
-            memberships=[m for m in plan.memberships if not {m.folder, m.member} & stale_refs],
+            memberships=[m for m in memberships if not {m.folder, m.member} & stale_refs],
             joins=[join for join in plan.joins if join.dataset not in stale_refs],
             exact_folders=[ref for ref in plan.exact_folders if ref not in stale_refs],
         )
@@ -691,6 +774,7 @@ def _round_apply(round_: list[tuple[ChangeEvent, Plan]]) -> bool:
                     if pk is not None and (pk not in newest or newest[pk] < live.at):
                         newest[pk] = live.at
             _states_advance_many(newest=newest)
+            _membership_states_advance(newest=_membership_times([live for _, _, live, _ in lives], done.ids))
     except (DomainError, ValidationError, IntegrityError, ParseError):
         return False
     touched_refs = done.created | done.changed

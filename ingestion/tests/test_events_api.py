@@ -228,6 +228,59 @@ def test_template_alias_published_version_and_folder_membership_events(events_ap
     assert not FolderMembership.objects.filter(folder=folder, asset=dashboard).exists()
 
 
+def membership(verb: str, folder: str, member: str, *, event_id: str, time: str) -> dict:
+    return cloudtrail(
+        f"{verb}FolderMembership",
+        {"awsAccountId": ACCOUNT, "folderId": folder, "memberId": member, "memberType": "DASHBOARD"},
+        event_id=event_id,
+        time=time,
+    )
+
+
+def member_of(folder: str, member: str) -> bool:
+    return FolderMembership.objects.filter(
+        folder__external_id=arn("folder", folder), asset__external_id=arn("dashboard", member)
+    ).exists()
+
+
+def test_a_late_folder_membership_event_does_not_undo_a_newer_one(events_api, admin_api):
+    added = post(events_api, membership("Create", "f1", "d1", event_id="m1", time="2026-03-01T10:00:00Z"))
+    removed = post(events_api, membership("Delete", "f1", "d1", event_id="m2", time="2026-03-01T10:10:00Z"))
+    assert statuses(admin_api, added) + statuses(admin_api, removed) == ["applied", "applied"]
+    assert not member_of("f1", "d1")
+    # an add that happened before the removal, delivered after it, does not bring the member back
+    late_add = post(events_api, membership("Create", "f1", "d1", event_id="m3", time="2026-03-01T10:05:00Z"))
+    assert statuses(admin_api, late_add) == ["stale"]
+    assert reasons(admin_api, late_add)[0].endswith("changed at 2026-03-01T10:10:00+00:00, after this event")
+    assert not member_of("f1", "d1")
+    # added again later; a removal from before that, delivered late, does not take it out
+    again = post(events_api, membership("Create", "f1", "d1", event_id="m4", time="2026-03-01T10:20:00Z"))
+    late_remove = post(events_api, membership("Delete", "f1", "d1", event_id="m5", time="2026-03-01T10:15:00Z"))
+    assert statuses(admin_api, again) + statuses(admin_api, late_remove) == ["applied", "stale"]
+    assert member_of("f1", "d1")
+    # other members of the same folder are not held back by this member's newer event
+    other = post(events_api, membership("Create", "f1", "d2", event_id="m6", time="2026-03-01T10:01:00Z"))
+    assert statuses(admin_api, other) == ["applied"]
+    assert member_of("f1", "d2")
+
+
+def test_late_membership_events_in_one_batch_are_refused_one_by_one(events_api, admin_api):
+    post(events_api, membership("Delete", "f1", "d1", event_id="n1", time="2026-03-01T10:10:00Z"))
+    post(events_api, membership("Create", "f2", "d1", event_id="n2", time="2026-03-01T09:00:00Z"))
+    post(events_api, membership("Delete", "f2", "d1", event_id="n3", time="2026-03-01T09:30:00Z"))
+    # one request, applied together in one round: two folders, one of the events late
+    batch = post(
+        events_api,
+        [
+            membership("Create", "f1", "d1", event_id="n4", time="2026-03-01T10:05:00Z"),
+            membership("Create", "f2", "d1", event_id="n5", time="2026-03-01T09:45:00Z"),
+        ],
+    )
+    assert statuses(admin_api, batch) == ["stale", "applied"]
+    assert not member_of("f1", "d1")
+    assert member_of("f2", "d1")
+
+
 def test_native_events_match_on_the_detail_type_whatever_the_product_is_called(events_api, admin_api):
     dashboard = arn("dashboard", "6fdbc328")
     events = [
