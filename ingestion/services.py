@@ -13,7 +13,7 @@ import secrets
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -696,31 +696,58 @@ def _event_apply(event: ChangeEvent, plan: Plan) -> None:
     _event_outcome(event, plan, asset_ids=result.asset_ids, stale=result.stale, notes=result.notes)
 
 
-def _touched(plan: Plan) -> set[Ref]:
-    """The assets whose state a plan changes (those it only points at are merely created when missing)."""
-    refs = {change.ref for change in plan.assets}
-    refs.update(m.folder for m in plan.memberships)
-    refs.update(plan.exact_folders)
-    refs.update(join.dataset for join in plan.joins)
-    refs.update(link.target for link in plan.column_links)
-    return refs
+def _touched(plan: Plan) -> set[Hashable]:
+    """What a plan changes: the assets whose state it sets (those it only points at are merely created when
+    missing), and each folder membership it adds or takes out as a (folder, member) pair, so that events about
+    different members of one folder need not wait for each other."""
+    keys: set[Hashable] = {change.ref for change in plan.assets}
+    keys.update((m.folder, m.member) for m in plan.memberships)
+    keys.update(plan.exact_folders)
+    keys.update(join.dataset for join in plan.joins)
+    keys.update(link.target for link in plan.column_links)
+    return keys
 
 
 def event_rounds(plans: list[tuple[Any, Plan]]) -> list[list[tuple[Any, Plan]]]:
     """Groups plans (in event-time order) into rounds that can be applied together: a plan goes into the round
-    after the last one holding a plan that changes any of the same assets, so each asset still sees its changes
-    in event-time order. Pure."""
+    after the last one holding a plan that changes any of the same things, so each asset (and membership) still
+    sees its changes in event-time order. A plan that sets a folder's whole member list also comes after every
+    membership change of that folder, and they after it. Pure."""
     rounds: list[list[tuple[Any, Plan]]] = []
-    last: dict[Ref, int] = {}
+    last: dict[Hashable, int] = {}
+    last_change: dict[Hashable, Any] = {}  # what the plan in that round did to the key
+    last_member_change: dict[Ref, int] = {}  # folder -> the last round changing one of its memberships
     for item in plans:
-        touched = _touched(item[1])
-        index = max((last[ref] + 1 for ref in touched if ref in last), default=0)
+        plan = item[1]
+        touched = _touched(plan)
+        changes = _changes_by_key(plan)
+        # the same change again (a job's START and COMPLETE describe the same datasets) may share the round of
+        # the one before it: written once or twice, the asset ends the same
+        after = [
+            last[key] + (key not in changes or last_change.get(key) != changes[key]) for key in touched if key in last
+        ]
+        after += [last[m.folder] + 1 for m in plan.memberships if m.folder in last]
+        after += [last_member_change[ref] + 1 for ref in plan.exact_folders if ref in last_member_change]
+        index = max(after, default=0)
         if index == len(rounds):
             rounds.append([])
         rounds[index].append(item)
-        for ref in touched:
-            last[ref] = index
+        for key in touched:
+            last[key] = index
+            last_change[key] = changes.get(key)
+        for m in plan.memberships:
+            last_member_change[m.folder] = max(last_member_change.get(m.folder, -1), index)
     return rounds
+
+
+def _changes_by_key(plan: Plan) -> dict[Hashable, Any]:
+    """What a plan does to each asset it describes, when that is all it does to it (a change compared whole);
+    assets it also touches otherwise (joins, memberships, a whole folder) are left out: they always wait."""
+    other: set[Hashable] = {join.dataset for join in plan.joins} | set(plan.exact_folders)
+    links: dict[Ref, list[Any]] = defaultdict(list)
+    for link in plan.column_links:
+        links[link.target].append(link)
+    return {c.ref: (c, links.get(c.ref, [])) for c in plan.assets if c.ref not in other}
 
 
 def _round_apply(round_: list[tuple[ChangeEvent, Plan]]) -> bool:
