@@ -175,8 +175,7 @@ def _fetch(refs: Iterable[Ref]) -> dict[Ref, Asset]:
     q = Q()
     for kind, ids in by_kind.items():
         q |= Q(kind=kind, external_id__in=ids)
-    # the search document is written by SQL and never read here: not loading it halves what each row carries
-    return {(a.kind, a.external_id): a for a in Asset.objects.filter(q).defer("search_vector")}
+    return {(a.kind, a.external_id): a for a in Asset.objects.filter(q)}
 
 
 def _refs_of(plan: Plan) -> set[Ref]:
