@@ -305,15 +305,24 @@ def _column_edges(
         (asset_id, name): pk
         for pk, asset_id, name in Column.objects.filter(asset_id__in=asset_ids).values_list("pk", "asset_id", "name")
     }
-    existing = set(
-        ColumnEdge.objects.filter(target__asset_id__in=asset_ids, valid_to__isnull=True).values_list(
-            "source_id", "target_id"
+    pairs = [
+        (
+            columns.get((assets[link.source].pk, link.source_column)),
+            columns.get((assets[link.target].pk, link.target_column)),
         )
+        for link in links
+    ]
+    # only the open edges between the columns named here (joining every column of these assets was most of an
+    # event round's time once the catalog held many column edges)
+    existing = set(
+        ColumnEdge.objects.filter(
+            source_id__in={source for source, _ in pairs if source is not None},
+            target_id__in={target for _, target in pairs if target is not None},
+            valid_to__isnull=True,
+        ).values_list("source_id", "target_id")
     )
     new = []
-    for link in links:
-        source = columns.get((assets[link.source].pk, link.source_column))
-        target = columns.get((assets[link.target].pk, link.target_column))
+    for link, (source, target) in zip(links, pairs, strict=True):
         if source is None or target is None or source == target or (source, target) in existing:
             continue
         existing.add((source, target))
