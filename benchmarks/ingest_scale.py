@@ -4,6 +4,7 @@ PostgreSQL from a second process, and a bulk import of a large Describe* bundle 
 
     python benchmarks/ingest_scale.py [--seconds 30] [--clients 8] [--bundle-assets 50000]
                                       [--workers 2] [--threads 4] [--database cartograph_ingest_bench] [--keep]
+                                      [--receive-only]
 
 What it does, in order:
 
@@ -20,7 +21,8 @@ What it does, in order:
    records (CreateDashboard / UpdateDashboard with a template SourceEntity, UpdateDashboardPublishedVersion, folder
    memberships) over dashboards of the bundle, each stamped with the time it is sent. It reports events/s
    sustained, p50/p95/p99 per request and the answers, then waits until the worker has applied every event
-   (reporting how long after the load that took, and the stored statuses).
+   (reporting how long after the load that took, and the stored statuses). With --receive-only the worker is
+   stopped first and nothing is applied: the figures are then those of the receiving path alone.
 5. Prints JSON on stdout (progress on stderr), stops the processes and, unless --keep, drops the database.
 
 Targets: >= 1,000 events/s sustained with p95 <= 50 ms per request; a 50,000-asset bundle imported in <= 60 s.
@@ -504,6 +506,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--database", default="cartograph_ingest_bench", help="name of the scratch database")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument(
+        "--receive-only",
+        action="store_true",
+        help="stop the worker before the events: measures the receiving path alone (nothing is applied)",
+    )
+    parser.add_argument(
         "--postgres",
         default=os.environ.get("BENCHMARK_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
         help="server to use, as a URL of its maintenance database (env BENCHMARK_POSTGRES_URL)",
@@ -511,6 +518,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/12", help="Celery broker for the import worker")
     parser.add_argument("--seed", type=int, default=20260301)
     return parser.parse_args(argv)
+
+
+def _worker_stop(worker: subprocess.Popen[bytes] | None) -> None:
+    if worker is not None and worker.poll() is None:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
 
 
 def _raise_on_sigterm(signum: int, frame: Any) -> None:
@@ -596,6 +612,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         second = import_run(server.port, tokens["staff"], path, args.import_timeout)
         log(f"  {second['status']} in {second['seconds']} s")
 
+        if args.receive_only:
+            _worker_stop(worker)
         log(f"Events: {args.clients} connections from a second process for {args.seconds:.0f} s ...")
         load_before = os.getloadavg()
         queue: Any = multiprocessing.get_context("spawn").Queue()
@@ -620,13 +638,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             "pass": rate >= TARGET_EVENTS_PER_SECOND and percentile(latencies, 0.95) <= TARGET_P95_MS,
             "load_average_before": [round(x, 2) for x in load_before],
         }
-        log(f"  {rate:.0f} events/s, p95 {events['p95_ms']} ms; waiting until the worker has applied them ...")
-        events["applied"] = drain_wait(server.port, tokens["staff"], outcome["elapsed"], len(latencies))
-        with db.connect() as conn:
-            events["applied"]["statuses"] = dict(
-                conn.execute("SELECT status, count(*) FROM ingestion_changeevent GROUP BY status").fetchall()
-            )
-        log(f"  all applied {events['applied']['seconds_after_load']} s after the load ended")
+        if args.receive_only:
+            log(f"  {rate:.0f} events/s, p95 {events['p95_ms']} ms (received only: no worker applied them)")
+            events["applied"] = None
+        else:
+            log(f"  {rate:.0f} events/s, p95 {events['p95_ms']} ms; waiting until the worker has applied them ...")
+            events["applied"] = drain_wait(server.port, tokens["staff"], outcome["elapsed"], len(latencies))
+            with db.connect() as conn:
+                events["applied"]["statuses"] = dict(
+                    conn.execute("SELECT status, count(*) FROM ingestion_changeevent GROUP BY status").fetchall()
+                )
+            log(f"  all applied {events['applied']['seconds_after_load']} s after the load ended")
 
         result = {
             "benchmark": "ingest_scale",
@@ -634,6 +656,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "machine": machine(),
             "git": git_state(),
             "server": {"workers": args.workers, "threads": args.threads, "clients": args.clients},
+            "receive_only": args.receive_only,
             "events": events,
             "import": {
                 "assets": args.bundle_assets,
@@ -647,12 +670,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(result, indent=2))
         return 0
     finally:
-        if worker is not None and worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGTERM)
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
+        _worker_stop(worker)
         if server is not None:
             server.stop()
         if not args.keep:
