@@ -272,7 +272,7 @@ def plan_apply(*, plan: Plan, actor: AbstractBaseUser | None, via: str, at: date
     if applied and applied[0].ref in done.ids:
         result.first = done.ids[applied[0].ref]
     if at is not None:
-        _states_advance(asset_ids=[done.ids[c.ref] for c in applied if c.ref in done.ids], at=at)
+        _states_advance_many(newest={done.ids[c.ref]: at for c in applied if c.ref in done.ids})
         _membership_states_advance(newest=_membership_times([live], done.ids))
     return result
 
@@ -368,23 +368,6 @@ def _joins_apply(*, plan: Plan, assets: dict[Ref, Asset], at: datetime | None) -
         elif not created:
             continue  # seen before, and not later than now: nothing new to tell
         join_observed.send(sender=JoinEvidence, evidence=evidence)
-
-
-def _states_advance(*, asset_ids: list[int], at: datetime) -> None:
-    """Remembers `at` as the newest applied event of these assets (never moving a newer time back)."""
-    if not asset_ids:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO ingestion_asseteventstate (asset_id, last_event_at, created_at, updated_at)
-            SELECT unnest(%s::bigint[]), %s, now(), now()
-            ON CONFLICT (asset_id) DO UPDATE
-            SET last_event_at = GREATEST(ingestion_asseteventstate.last_event_at, EXCLUDED.last_event_at),
-                updated_at = now()
-            """,
-            [sorted(set(asset_ids)), at],
-        )
 
 
 # ---------------------------------------------------------------------------------------------------------------
